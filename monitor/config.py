@@ -1,0 +1,545 @@
+"""Loading and validating the user's config directory.
+
+Users edit these files by hand, so every problem must be reported with the file, the line and the key
+that is wrong. YAML is read as YAML 1.2 with ruamel.yaml (the country code ``NO`` stays a string) in
+round-trip mode, which keeps the line of every key; pydantic then validates the plain data and each of
+its errors is mapped back to a line.
+
+Files:
+- ``watchlist.yaml``: the commitments being tracked, plus evidence policy and per-category term defaults.
+- ``sources.yaml``: the feeds to poll.
+- ``notify.yaml``: Apprise's own YAML config format (``version``, ``urls`` with ``tag``), optional.
+- ``alerts.yaml``: routing, digests, quiet hours and rate limits for alerts, optional.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any, Literal, TypeVar
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import MarkedYAMLError
+
+from monitor.errors import ConfigError, ConfigProblem
+
+STATUSES = ("pending", "in_progress", "fulfilled", "delayed", "broken", "expired")
+SIGNALS = ("mention", "progress", "fulfilled", "delayed", "broken", "extended")
+Status = Literal["pending", "in_progress", "fulfilled", "delayed", "broken", "expired"]
+Signal = Literal["mention", "progress", "fulfilled", "delayed", "broken", "extended"]
+
+M = TypeVar("M", bound=BaseModel)
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|sec|m|min|h|d|w)?\s*$")
+_UNIT_SECONDS = {None: 1, "s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def parse_duration(value: object) -> float:
+    """Seconds from a number or a string such as ``90``, ``15m``, ``2h`` or ``1d``."""
+    if isinstance(value, bool):
+        raise ValueError("a duration must be a number of seconds or a string like '15m'")
+    if isinstance(value, int | float):
+        seconds = float(value)
+    elif isinstance(value, str) and (m := _DURATION.match(value)):
+        seconds = float(m.group(1)) * _UNIT_SECONDS[m.group(2)]
+    else:
+        raise ValueError(f"{value!r} is not a duration (use seconds or a string like '15m', '2h', '1d')")
+    if seconds <= 0:
+        raise ValueError("a duration must be positive")
+    return seconds
+
+
+def _check_http_url(value: str) -> str:
+    if not re.match(r"^https?://[^\s/:?#]+(:\d+)?([/?#][^\s]*)?$", value):
+        raise ValueError(f"{value!r} is not an http(s) URL")
+    return value
+
+
+Duration = Annotated[float, BeforeValidator(parse_duration)]
+HttpUrl = Annotated[str, AfterValidator(_check_http_url)]
+CommitmentId = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._-]*$", max_length=120)]
+
+
+class _Strict(BaseModel):
+    """Unknown keys are errors: a misspelt key silently ignored is a rule that silently never fires."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Target(_Strict):
+    """A numeric goal such as 12 million metric tons of soybeans."""
+
+    value: float = Field(gt=0)
+    unit: str = Field(min_length=1)
+
+
+class MatchTerms(_Strict):
+    """Words that tie a report to a commitment.
+
+    ``aliases`` name the commitment's subject (any one suffices to make it a candidate); every group in
+    ``require`` must have one term present in the sentence (or the title); any ``exclude`` term vetoes.
+    """
+
+    aliases: list[str] = Field(default_factory=list)
+    require: list[list[str]] = Field(default_factory=list)
+    exclude: list[str] = Field(default_factory=list)
+
+
+class Commitment(_Strict):
+    """One promise on the watchlist, as announced."""
+
+    id: CommitmentId
+    title: str = Field(min_length=1)
+    party: str = Field(min_length=1)
+    category: str = Field(min_length=1)
+    description: str = ""
+    announced: dt.date
+    effective: dt.date | None = None
+    due: dt.date | None = None
+    ends: dt.date | None = None
+    target: Target | None = None
+    terms: MatchTerms = Field(default_factory=MatchTerms)
+    link: HttpUrl | None = None
+    tags: list[str] = Field(default_factory=list)
+    notes: str = ""
+
+    @property
+    def time_limited(self) -> bool:
+        """A measure that lapses on ``ends`` unless renewed (a one-year suspension)."""
+        return self.ends is not None
+
+
+class Policy(_Strict):
+    """How much evidence moves a status, and which unconfirmed signals users hear about."""
+
+    corroboration_window_days: float = Field(default=14, gt=0)
+    min_independent_publishers: int = Field(default=2, ge=1)
+    min_confidence: float = Field(default=0.5, ge=0, le=1)
+    alert_unconfirmed: bool = False
+
+
+class Watchlist(_Strict):
+    version: Literal[1] = 1
+    policy: Policy = Field(default_factory=Policy)
+    category_defaults: dict[str, MatchTerms] = Field(default_factory=dict)
+    commitments: list[Commitment]
+
+
+class SourceDefaults(_Strict):
+    interval: Duration = 900.0
+    min_interval: Duration = 300.0
+    max_interval: Duration = 6 * 3600.0
+
+
+class Source(_Strict):
+    """A feed to poll. ``official`` sources (government sites) count as confirmation on their own."""
+
+    name: str = Field(min_length=1)
+    url: HttpUrl
+    interval: Duration | None = None
+    min_interval: Duration | None = None
+    max_interval: Duration | None = None
+    official: bool = False
+    enabled: bool = True
+    tags: list[str] = Field(default_factory=list)
+    unconfirmed_url: bool = False
+
+
+class Sources(_Strict):
+    version: Literal[1] = 1
+    defaults: SourceDefaults = Field(default_factory=SourceDefaults)
+    official_domains: list[str] = Field(default_factory=list)
+    sources: list[Source] = Field(default_factory=list)
+
+    def interval_for(self, source: Source) -> float:
+        return source.interval or self.defaults.interval
+
+
+class RouteMatch(_Strict):
+    """Which alerts a route takes; an empty list means any."""
+
+    commitments: list[str] = Field(default_factory=list)
+    categories: list[str] = Field(default_factory=list)
+    parties: list[str] = Field(default_factory=list)
+    severities: list[Literal["info", "notice", "warning", "critical"]] = Field(default_factory=list)
+    kinds: list[str] = Field(default_factory=list)
+
+
+class QuietHours(_Strict):
+    start: dt.time
+    end: dt.time
+
+
+class RateLimit(_Strict):
+    max: int = Field(ge=1)
+    per: Duration
+
+
+class Route(_Strict):
+    """Sends matching alerts to the Apprise targets carrying ``tags``."""
+
+    name: str = Field(min_length=1)
+    match: RouteMatch = Field(default_factory=RouteMatch)
+    tags: list[str] = Field(default_factory=list)
+    mode: Literal["immediate", "digest", "both"] = "immediate"
+    quiet_hours: QuietHours | None = None
+    rate_limit: RateLimit | None = None
+
+
+class Digests(_Strict):
+    daily: dt.time | None = None
+    weekly: str | None = None
+    nothing_changed: bool = False
+
+
+class AlertsSettings(_Strict):
+    """alerts.yaml: how alerts are routed and paced. Every key is optional."""
+
+    version: Literal[1] = 1
+    timezone: str = "UTC"
+    routes: list[Route] = Field(default_factory=list)
+    default_tags: list[str] = Field(default_factory=list)
+    ops_tag: str = "ops"
+    digests: Digests = Field(default_factory=Digests)
+    mute: dict[str, dt.date] = Field(default_factory=dict)
+    reminder_days: list[int] = Field(default_factory=lambda: [7])
+    unconfirmed: bool = False
+    retry_max_age: Duration = 86400.0
+
+
+@dataclass(frozen=True)
+class NotifyTarget:
+    """One Apprise URL from notify.yaml; ``url`` holds secrets and must never be logged or stored."""
+
+    url: str
+    tags: frozenset[str]
+    redacted: str
+    line: int | None
+
+
+@dataclass(frozen=True)
+class Config:
+    """Everything loaded from one config directory."""
+
+    directory: Path
+    watchlist: Watchlist
+    sources: Sources
+    notify_targets: tuple[NotifyTarget, ...] = ()
+    notify_text: str = ""
+    alerts: AlertsSettings = field(default_factory=lambda: AlertsSettings())
+
+    @property
+    def commitments(self) -> list[Commitment]:
+        return self.watchlist.commitments
+
+    def commitment(self, commitment_id: str) -> Commitment:
+        for c in self.watchlist.commitments:
+            if c.id == commitment_id:
+                return c
+        raise KeyError(commitment_id)
+
+    def is_official(self, url_or_host: str, source_official: bool = False) -> bool:
+        """Official sources outrank media: a configured official feed or a listed government domain."""
+        if source_official:
+            return True
+        host = _host_of(url_or_host)
+        return any(host == d or host.endswith("." + d) for d in self.sources.official_domains)
+
+
+def _host_of(url_or_host: str) -> str:
+    m = re.match(r"^[a-z][a-z0-9+.-]*://([^/:?#]+)", url_or_host, re.I)
+    return (m.group(1) if m else url_or_host).lower().removeprefix("www.")
+
+
+# --- YAML with line numbers ---------------------------------------------------------------------
+
+
+def _yaml() -> YAML:
+    yaml = YAML(typ="rt")
+    yaml.version = (1, 2)
+    yaml.allow_duplicate_keys = False
+    return yaml
+
+
+def _plain(node: Any) -> Any:
+    """Round-trip nodes to plain dicts and lists, which pydantic validates without surprises."""
+    if isinstance(node, Mapping):
+        return {str(k): _plain(v) for k, v in node.items()}
+    if isinstance(node, list | tuple):
+        return [_plain(v) for v in node]
+    if isinstance(node, str):
+        return str(node)
+    return node
+
+
+def locate(root: Any, loc: Sequence[int | str]) -> int | None:
+    """The 1-based line of the deepest node of ``loc`` that exists in the round-trip tree."""
+    node = root
+    line: int | None = getattr(getattr(root, "lc", None), "line", None)
+    line = line + 1 if line is not None else None
+    for part in loc:
+        if isinstance(node, CommentedMap) and part in node:
+            line = node.lc.key(part)[0] + 1
+            node = node[part]
+        elif isinstance(node, CommentedSeq) and isinstance(part, int) and 0 <= part < len(node):
+            line = node.lc.item(part)[0] + 1
+            node = node[part]
+        else:
+            break
+    return line
+
+
+def _loc_key(loc: Sequence[int | str]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def read_yaml(path: Path) -> Any:
+    """Parse one YAML file; a syntax error becomes a ConfigError naming the file and line."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError([ConfigProblem(str(path), None, "", f"cannot read: {exc.strerror or exc}")]) from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError([ConfigProblem(str(path), None, "", f"not UTF-8 text: {exc}")]) from exc
+    try:
+        return _yaml().load(text)
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else None
+        what = " ".join(x for x in (exc.context, exc.problem) if x) or "YAML syntax error"
+        raise ConfigError([ConfigProblem(str(path), line, "", f"YAML syntax error: {what}")]) from exc
+    except Exception as exc:  # ruamel raises a few unmarked errors (e.g. for some duplicate keys)
+        raise ConfigError([ConfigProblem(str(path), None, "", f"YAML error: {exc}")]) from exc
+
+
+def _validate(model: type[M], path: Path, tree: Any) -> M:
+    try:
+        return model.model_validate(_plain(tree))
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            loc = tuple(err["loc"])
+            message = err["msg"]
+            if err["type"] == "extra_forbidden":
+                message = f"unknown key {loc[-1]!r}" + _suggest(str(loc[-1]), model, loc[:-1])
+            elif err["type"] == "missing":
+                message = f"missing required key {loc[-1]!r}"
+            problems.append(ConfigProblem(str(path), locate(tree, loc), _loc_key(loc), message))
+        raise ConfigError(problems) from exc
+
+
+def _suggest(key: str, model: type[BaseModel], parent: Sequence[int | str]) -> str:
+    """A 'did you mean' hint from the keys the model at ``parent`` accepts."""
+    import difflib
+
+    current: Any = model
+    for part in parent:
+        if isinstance(part, int):
+            continue
+        fields = getattr(current, "model_fields", {})
+        if part not in fields:
+            return ""
+        annotation = fields[part].annotation
+        current = _model_in(annotation)
+        if current is None:
+            return ""
+    names = list(getattr(current, "model_fields", {}))
+    close = difflib.get_close_matches(key, names, n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _model_in(annotation: Any) -> Any:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()):
+        found = _model_in(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _duplicates(path: Path, tree: Any, items: Iterable[Any], section: str, attr: str) -> list[ConfigProblem]:
+    seen: dict[str, int] = {}
+    problems = []
+    for index, item in enumerate(items):
+        value = getattr(item, attr)
+        if value in seen:
+            problems.append(
+                ConfigProblem(
+                    str(path),
+                    locate(tree, (section, index, attr)),
+                    f"{section}[{index}].{attr}",
+                    f"duplicate {attr} {value!r} (first used at item {seen[value]})",
+                )
+            )
+        else:
+            seen[value] = index
+    return problems
+
+
+def _check_dates(path: Path, tree: Any, watchlist: Watchlist) -> list[ConfigProblem]:
+    problems = []
+    for index, c in enumerate(watchlist.commitments):
+        for name in ("effective", "due", "ends"):
+            value = getattr(c, name)
+            if value is not None and value < c.announced:
+                problems.append(
+                    ConfigProblem(
+                        str(path),
+                        locate(tree, ("commitments", index, name)),
+                        f"commitments[{index}].{name}",
+                        f"{name} {value} is before announced {c.announced}",
+                    )
+                )
+    return problems
+
+
+def load_notify(path: Path) -> tuple[tuple[NotifyTarget, ...], str]:
+    """Read notify.yaml (Apprise's YAML format) and check that Apprise understands every URL."""
+    if not path.exists():
+        return (), ""
+    tree = read_yaml(path)
+    text = path.read_text(encoding="utf-8")
+    if tree is None:
+        return (), text
+    problems: list[ConfigProblem] = []
+    if not isinstance(tree, CommentedMap):
+        raise ConfigError([ConfigProblem(str(path), 1, "", "expected a mapping with 'version' and 'urls'")])
+    allowed = {"version", "urls", "tag", "include", "asset"}
+    for key in tree:
+        if key not in allowed:
+            problems.append(ConfigProblem(str(path), locate(tree, (key,)), str(key), f"unknown key {key!r}"))
+    global_tags = _split_tags(tree.get("tag"))
+    urls = tree.get("urls")
+    if urls is None:
+        urls = CommentedSeq()
+    if not isinstance(urls, CommentedSeq):
+        problems.append(ConfigProblem(str(path), locate(tree, ("urls",)), "urls", "expected a list of URLs"))
+        urls = CommentedSeq()
+    targets = []
+    for index, item in enumerate(urls):
+        line = locate(tree, ("urls", index))
+        url, tags = _notify_item(item)
+        if url is None:
+            problems.append(ConfigProblem(str(path), line, f"urls[{index}]", "expected a URL string"))
+            continue
+        redacted = redact_url(url)
+        instance = _apprise_instance(url)
+        if instance is None:
+            problems.append(
+                ConfigProblem(str(path), line, f"urls[{index}]", f"Apprise does not understand {redacted}")
+            )
+            continue
+        targets.append(NotifyTarget(url, frozenset(tags | global_tags), redacted, line))
+    if problems:
+        raise ConfigError(problems)
+    return tuple(targets), text
+
+
+def _split_tags(value: Any) -> set[str]:
+    if value is None:
+        return set()
+    if isinstance(value, str):
+        return {t.strip() for t in re.split(r"[,\s]+", value) if t.strip()}
+    if isinstance(value, list):
+        out: set[str] = set()
+        for v in value:
+            out |= _split_tags(v)
+        return out
+    return {str(value)}
+
+
+def _notify_item(item: Any) -> tuple[str | None, set[str]]:
+    if isinstance(item, str):
+        return item.strip(), set()
+    if isinstance(item, Mapping) and len(item) == 1:
+        url, options = next(iter(item.items()))
+        tags: set[str] = set()
+        for opt in options if isinstance(options, list) else [options]:
+            if isinstance(opt, Mapping):
+                tags |= _split_tags(opt.get("tag"))
+        return str(url).strip(), tags
+    return None, set()
+
+
+def _apprise_instance(url: str) -> object | None:
+    import apprise
+
+    return apprise.Apprise.instantiate(url)
+
+
+_SECRET_IN_URL = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://)(?P<rest>[^\s'\"<>]+)", re.I)
+
+
+def redact_url(url: str) -> str:
+    """Keep the scheme and host of a URL and hide credentials, paths and queries (where tokens live)."""
+    m = _SECRET_IN_URL.match(url.strip())
+    if not m:
+        return "<hidden>"
+    rest = m.group("rest")
+    host = rest.split("@")[-1] if "@" in rest.split("/")[0] else rest.split("/")[0]
+    host = host.split("?")[0]
+    hidden = rest[len(rest.split("/")[0]) :] if "/" in rest else ""
+    return f"{m.group('scheme')}{'***@' if '@' in rest.split('/')[0] else ''}{host}{'/***' if hidden else ''}"
+
+
+def load_config(directory: str | os.PathLike[str]) -> Config:
+    """Load and validate every file of a config directory, collecting all problems before failing."""
+    root = Path(directory)
+    if not root.is_dir():
+        raise ConfigError([ConfigProblem(str(root), None, "", "config directory does not exist")])
+    problems: list[ConfigProblem] = []
+    watchlist: Watchlist | None = None
+    sources: Sources | None = None
+    targets: tuple[NotifyTarget, ...] = ()
+    notify_text = ""
+    alerts = AlertsSettings()
+
+    path = root / "watchlist.yaml"
+    try:
+        tree = read_yaml(path)
+        watchlist = _validate(Watchlist, path, tree)
+        problems += _duplicates(path, tree, watchlist.commitments, "commitments", "id")
+        problems += _check_dates(path, tree, watchlist)
+    except ConfigError as exc:
+        problems += exc.problems
+
+    path = root / "sources.yaml"
+    try:
+        tree = read_yaml(path) if path.exists() else CommentedMap()
+        sources = _validate(Sources, path, tree if tree is not None else CommentedMap())
+        problems += _duplicates(path, tree, sources.sources, "sources", "name")
+        problems += _duplicates(path, tree, sources.sources, "sources", "url")
+    except ConfigError as exc:
+        problems += exc.problems
+
+    try:
+        targets, notify_text = load_notify(root / "notify.yaml")
+    except ConfigError as exc:
+        problems += exc.problems
+
+    path = root / "alerts.yaml"
+    if path.exists():
+        try:
+            tree = read_yaml(path)
+            alerts = _validate(AlertsSettings, path, tree if tree is not None else CommentedMap())
+        except ConfigError as exc:
+            problems += exc.problems
+
+    if problems or watchlist is None or sources is None:
+        raise ConfigError(problems)
+    return Config(root, watchlist, sources, targets, notify_text, alerts)
+
+
+def default_config_dir() -> Path:
+    """``$TRADE_MONITOR_CONFIG`` or ``./config``: the shipped config when run from a clone."""
+    return Path(os.environ.get("TRADE_MONITOR_CONFIG", "config"))

@@ -1,0 +1,288 @@
+"""The pipeline: one fetched document in, entries, evidence, status changes and outbox alerts out.
+
+`Monitor` wires the stages together (fetch -> parse -> store -> match -> track -> alert) and is what the
+daemon, `poll --once`, `replay` and `demo` all drive, so they can never disagree about what a document
+means. Each document is ingested in one transaction with the source's fetch state: a crash mid-run
+leaves either everything or nothing of that poll.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from sqlmodel import Session, col, select
+
+from monitor.config import Config
+from monitor.delivery import Alerter
+from monitor.errors import NotAFeedError
+from monitor.evidence import EvidenceEngine, Match, Report
+from monitor.fetch import Fetcher, FetchResult, FetchState, plan_next_poll
+from monitor.parse import FeedEntry, ParsedFeed, parse_feed
+from monitor.store import EntryRow, EvidenceRow, SourceRow, StatusChangeRow, Store, as_utc, utcnow
+from monitor.tracking import TrackEvent, Tracker, publisher_of, story_key
+
+log = logging.getLogger("monitor.pipeline")
+
+FAILURE_ALERT_AFTER = dt.timedelta(hours=6)
+@dataclass
+class IngestOutcome:
+    """What one document did, for logs, metrics and `replay` output."""
+
+    new_entries: int = 0
+    updated_entries: int = 0
+    evidence: int = 0
+    changes: list[StatusChangeRow] = field(default_factory=list)
+    events: list[TrackEvent] = field(default_factory=list)
+    alerts: int = 0
+
+
+class Monitor:
+    """The stages of the pipeline over one config and one store."""
+
+    def __init__(self, config: Config, store: Store, clock: Callable[[], dt.datetime] = utcnow) -> None:
+        self.store = store
+        self.clock = clock
+        self.apply_config(config)
+
+    def apply_config(self, config: Config) -> list[str]:
+        """Adopt a (re)loaded config; returns the ids of commitments that are new to the database."""
+        self.config = config
+        self.engine = EvidenceEngine(config.commitments, config.watchlist.category_defaults)
+        self.tracker = Tracker(config.commitments, config.watchlist.policy)
+        self.alerter = Alerter(config)
+        self.store.sync_sources(config.sources.sources, config.sources.interval_for)
+        return self.store.sync_commitments([c.id for c in config.commitments], self.clock())
+
+    # --- ingest ----------------------------------------------------------------------------------
+
+    def ingest(self, source: SourceRow, feed: ParsedFeed, fetched_at: dt.datetime) -> IngestOutcome:
+        """Store a parsed document's entries and act on what they say, in one transaction."""
+        with self.store.session() as session:
+            outcome = self.ingest_in(session, source, feed, fetched_at)
+        return outcome
+
+    def ingest_in(self, session: Session, source: SourceRow, feed: ParsedFeed, fetched_at: dt.datetime) -> IngestOutcome:
+        outcome = IngestOutcome()
+        new_evidence: list[EvidenceRow] = []
+        keys = [e.dedup_key for e in feed.entries]
+        existing = {
+            r.dedup_key: r
+            for r in session.exec(
+                select(EntryRow).where(EntryRow.source_id == source.id).where(col(EntryRow.dedup_key).in_(keys))
+            ).all()
+        } if keys else {}
+        seen: set[str] = set()
+        for entry in feed.entries:
+            if entry.dedup_key in seen:
+                continue
+            seen.add(entry.dedup_key)
+            row = existing.get(entry.dedup_key)
+            if row is not None and row.content_hash == entry.content_hash:
+                continue
+            if row is None:
+                row = self._new_entry(source, entry, fetched_at)
+                outcome.new_entries += 1
+            else:
+                row.title, row.summary, row.content_hash = entry.title, entry.summary, entry.content_hash
+                row.published = entry.published or row.published
+                row.story_key = story_key(entry.title)
+                outcome.updated_entries += 1
+            session.add(row)
+            session.flush()
+            new_evidence += self._evidence_for(session, source, row, fetched_at)
+        source_row = session.get(SourceRow, source.id)
+        if source_row is not None:
+            source_row.entries_seen += outcome.new_entries
+            session.add(source_row)
+        outcome.evidence = len(new_evidence)
+        if new_evidence:
+            events = self.tracker.on_evidence(session, new_evidence, fetched_at)
+            outcome.events = events
+            outcome.changes = [e.change for e in events if e.change is not None]
+            outcome.alerts = len(self.alerter.enqueue(session, events, fetched_at))
+        return outcome
+
+    def _new_entry(self, source: SourceRow, entry: FeedEntry, fetched_at: dt.datetime) -> EntryRow:
+        return EntryRow(
+            source_id=source.id or 0,
+            dedup_key=entry.dedup_key,
+            guid=entry.guid,
+            link=entry.link,
+            title=entry.title,
+            summary=entry.summary,
+            published=entry.published,
+            fetched_at=fetched_at,
+            content_hash=entry.content_hash,
+            publisher=publisher_of(entry.link, source.name),
+            story_key=story_key(entry.title),
+        )
+
+    def _evidence_for(
+        self, session: Session, source: SourceRow, row: EntryRow, fetched_at: dt.datetime
+    ) -> list[EvidenceRow]:
+        published = as_utc(row.published) or fetched_at
+        report = Report(str(row.id), row.title, row.summary, published, row.link, source.name)
+        matches = self.engine.match(report)
+        out = []
+        for m in matches:
+            commitment = self.config.commitment(m.commitment)
+            if published.date() < commitment.announced:
+                continue  # belt and braces: old news is never evidence
+            ev = session.exec(
+                select(EvidenceRow).where(EvidenceRow.entry_id == row.id).where(EvidenceRow.commitment_id == m.commitment)
+            ).first()
+            if ev is not None and ev.signal == m.signal and ev.sentence == m.evidence:
+                continue
+            ev = self._evidence_row(ev, source, row, m, published)
+            session.add(ev)
+            session.flush()
+            out.append(ev)
+        return out
+
+    def _evidence_row(
+        self, ev: EvidenceRow | None, source: SourceRow, row: EntryRow, m: Match, published: dt.datetime
+    ) -> EvidenceRow:
+        ev = ev or EvidenceRow(entry_id=row.id, commitment_id=m.commitment, signal=m.signal, confidence=m.confidence)
+        ev.signal, ev.confidence, ev.sentence = m.signal, m.confidence, m.evidence
+        ev.cue, ev.explanation = m.cue, m.explanation
+        ev.publisher = row.publisher
+        ev.official = self.config.is_official(row.link, source.official)
+        ev.story_key, ev.link, ev.title, ev.source_name = row.story_key, row.link, row.title, source.name
+        ev.published = published
+        ev.new_date = m.new_date
+        if m.quantity is not None:
+            ev.quantity_value, ev.quantity_unit = m.quantity.value, m.quantity.unit
+            ev.quantity_cumulative = m.quantity.cumulative
+        return ev
+
+    def ingest_document(self, source: SourceRow, body: bytes, url: str | None,
+                        fetched_at: dt.datetime) -> IngestOutcome:
+        """Parse and ingest raw bytes (replay and demo use this); raises NotAFeedError."""
+        return self.ingest(source, parse_feed(body, {}, url), fetched_at)
+
+    # --- the calendar ----------------------------------------------------------------------------
+
+    def check_deadlines(self, now: dt.datetime | None = None) -> list[StatusChangeRow]:
+        now = now or self.clock()
+        with self.store.session() as session:
+            events = self.tracker.check_deadlines(session, now)
+            self.alerter.enqueue(session, events, now)
+        return [e.change for e in events if e.change is not None]
+
+    # --- polling ---------------------------------------------------------------------------------
+
+    async def poll_due(self, fetcher: Fetcher, limit: int = 100, concurrency: int = 8) -> list[str]:
+        """Poll every source whose time has come; returns one outcome word per source."""
+        now = self.clock()
+        rows = await asyncio.to_thread(self.store.claim_due_sources, now, 300.0, limit)
+        gate = asyncio.Semaphore(concurrency)
+
+        async def one(row: SourceRow) -> str:
+            async with gate:
+                return await self.poll_source(row, fetcher)
+
+        return list(await asyncio.gather(*(one(r) for r in rows)))
+
+    async def poll_source(self, row: SourceRow, fetcher: Fetcher) -> str:
+        state = FetchState(row.url, row.etag, row.last_modified, row.body_hash, row.consecutive_failures)
+        result = await fetcher.fetch(state)
+        feed: ParsedFeed | None = None
+        if result.outcome == "new" and result.body is not None:
+            try:
+                feed = await asyncio.to_thread(parse_feed, result.body, result.headers, result.url)
+            except NotAFeedError as exc:
+                result.outcome, result.error_kind, result.error_message = "error", "not_a_feed", str(exc)
+        now = self.clock()
+        await asyncio.to_thread(self._record_poll, row.id or 0, result, feed, now)
+        return result.outcome
+
+    def _record_poll(self, source_id: int, result: FetchResult, feed: ParsedFeed | None, now: dt.datetime) -> None:
+        with self.store.session() as session:
+            row = session.get(SourceRow, source_id)
+            if row is None:
+                return
+            row.polls += 1
+            row.last_attempt_at = now
+            row.lease_until = None
+            if result.outcome in ("error", "gone"):
+                self._record_failure(session, row, result, now)
+            else:
+                self._record_success(session, row, result, now)
+            if feed is not None:
+                outcome = self.ingest_in(session, row, feed, now)
+                if outcome.new_entries or outcome.changes:
+                    log.info("%s: %d new entries, %d evidence, %d status changes", row.name,
+                             outcome.new_entries, outcome.evidence, len(outcome.changes),
+                             extra={"source": row.name})
+            plan = plan_next_poll(
+                interval=row.interval_seconds,
+                min_interval=self.config.sources.defaults.min_interval,
+                max_interval=self.config.sources.defaults.max_interval,
+                result=result,
+                failures=row.consecutive_failures,
+                ttl_seconds=feed.ttl_seconds if feed else None,
+                recent_entry_times=[e.published for e in feed.entries if e.published] if feed else [],
+                now=now,
+            )
+            row.next_poll_at = now + dt.timedelta(seconds=plan.delay_seconds)
+            session.add(row)
+
+    def _record_success(self, session: Session, row: SourceRow, result: FetchResult, now: dt.datetime) -> None:
+        if row.consecutive_failures:
+            log.info("%s: recovered after %d failures", row.name, row.consecutive_failures,
+                     extra={"source": row.name})
+            if row.failure_alerted:
+                self.alerter.enqueue_ops(
+                    session, f"source-recovered:{row.id}:{now.isoformat()}",
+                    f"Source recovered: {row.name}",
+                    f"{row.name} answers again after {row.consecutive_failures} failed polls.", now, "info")
+        row.consecutive_failures, row.failing_since, row.failure_alerted = 0, None, False
+        row.error_kind = row.error_message = None
+        row.last_success_at = now
+        if result.status == 200:
+            row.etag, row.last_modified = result.etag, result.last_modified
+            row.body_hash = result.body_hash or row.body_hash
+        if result.new_url and result.new_url != row.url:
+            log.warning("%s: moved permanently to %s; using the new URL", row.name, result.new_url,
+                        extra={"source": row.name})
+            row.url = result.new_url
+
+    def _record_failure(self, session: Session, row: SourceRow, result: FetchResult, now: dt.datetime) -> None:
+        first = row.consecutive_failures == 0 or row.error_kind != result.error_kind
+        row.consecutive_failures += 1
+        row.failing_since = row.failing_since or now
+        row.error_kind, row.error_message = result.error_kind, (result.error_message or "")[:1000]
+        if first:  # once per failure episode, not once per poll
+            log.warning("%s: %s (%s); backing off", row.name, result.error_message, result.error_kind,
+                        extra={"source": row.name})
+        if result.outcome == "gone":
+            row.enabled, row.disabled_reason = False, "410 Gone"
+        since = as_utc(row.failing_since) or now
+        if (result.outcome == "gone" or now - since >= FAILURE_ALERT_AFTER) and not row.failure_alerted:
+            row.failure_alerted = True
+            self.alerter.enqueue_ops(
+                session, f"source-failing:{row.id}:{since.isoformat()}", f"Source failing: {row.name}",
+                f"{row.name} has failed since {since:%Y-%m-%d %H:%M} UTC "
+                f"({row.consecutive_failures} polls): {row.error_kind}: {row.error_message}", now)
+
+
+def changes_as_json(store: Store, changes: Sequence[StatusChangeRow]) -> list[dict[str, object]]:
+    """The documented `replay` output: one object per status change."""
+    out: list[dict[str, object]] = []
+    for c in changes:
+        out.append(
+            {
+                "commitment": c.commitment_id,
+                "from": c.from_status,
+                "to": c.to_status,
+                "at": (as_utc(c.at) or utcnow()).isoformat(),
+                "kind": c.kind,
+                "reason": c.reason,
+                "evidence": store.evidence_links(c.evidence_id_list),
+            }
+        )
+    return out

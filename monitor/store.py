@@ -1,0 +1,433 @@
+"""Storage: the tables and the one place that talks SQL.
+
+SQLite (WAL, foreign keys, busy timeout) is the embedded default; PostgreSQL lets several workers share
+one state, and the claim queries use ``FOR UPDATE SKIP LOCKED`` there so two workers never poll the same
+source or send the same alert. Everything else in the package goes through `Store`, so a storage change
+touches one module.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Column, Index, Text, UniqueConstraint, event, text
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
+from sqlmodel import Field, Session, SQLModel, col, create_engine, select
+
+from monitor.errors import StorageError
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def as_utc(value: dt.datetime | None) -> dt.datetime | None:
+    """SQLite hands back naive datetimes; every datetime in the package is UTC-aware."""
+    if value is None:
+        return None
+    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+class SourceRow(SQLModel, table=True):
+    """A feed and everything the fetcher remembers about it between polls."""
+
+    __tablename__ = "source"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(index=True, unique=True)
+    url: str
+    configured_url: str = ""
+    official: bool = False
+    enabled: bool = True
+    disabled_reason: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    body_hash: str | None = None
+    interval_seconds: float = 900.0
+    next_poll_at: dt.datetime | None = Field(default=None, index=True)
+    lease_until: dt.datetime | None = None
+    last_attempt_at: dt.datetime | None = None
+    last_success_at: dt.datetime | None = None
+    consecutive_failures: int = 0
+    failing_since: dt.datetime | None = None
+    error_kind: str | None = None
+    error_message: str | None = None
+    failure_alerted: bool = False
+    entries_seen: int = 0
+    polls: int = 0
+
+
+class EntryRow(SQLModel, table=True):
+    """A report seen in a feed, stored once per source whatever the feed does to its ids."""
+
+    __tablename__ = "entry"
+    __table_args__ = (UniqueConstraint("source_id", "dedup_key"),)
+    id: int | None = Field(default=None, primary_key=True)
+    source_id: int = Field(foreign_key="source.id", index=True)
+    dedup_key: str
+    guid: str = ""
+    link: str = ""
+    title: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    summary: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    published: dt.datetime | None = None
+    fetched_at: dt.datetime = Field(default_factory=utcnow, index=True)
+    content_hash: str = ""
+    publisher: str = ""
+    story_key: str = Field(default="", index=True)
+
+
+class CommitmentRow(SQLModel, table=True):
+    """The current judgement on one commitment; the config holds the promise, this holds the verdict."""
+
+    __tablename__ = "commitment"
+    id: str = Field(primary_key=True)
+    status: str = "pending"
+    status_since: dt.datetime = Field(default_factory=utcnow)
+    updated_at: dt.datetime = Field(default_factory=utcnow)
+    archived: bool = False
+    progress_value: float | None = None
+    progress_at: dt.datetime | None = None
+    progress_link: str | None = None
+    progress_alerted: int = 0
+    pace_alerted: bool = False
+    extended_until: dt.date | None = None
+    new_due: dt.date | None = None
+    last_evidence_at: dt.datetime | None = None
+    last_evidence_link: str | None = None
+
+
+class EvidenceRow(SQLModel, table=True):
+    """What one report said about one commitment: the ledger behind every status."""
+
+    __tablename__ = "evidence"
+    __table_args__ = (
+        UniqueConstraint("entry_id", "commitment_id"),
+        Index("ix_evidence_commitment_signal", "commitment_id", "signal"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    entry_id: int | None = Field(default=None, foreign_key="entry.id", index=True)
+    commitment_id: str = Field(foreign_key="commitment.id")
+    signal: str
+    confidence: float
+    sentence: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    cue: str = ""
+    explanation: str = ""
+    publisher: str = ""
+    official: bool = False
+    story_key: str = ""
+    link: str = ""
+    title: str = ""
+    source_name: str = ""
+    published: dt.datetime | None = None
+    quantity_value: float | None = None
+    quantity_unit: str | None = None
+    quantity_cumulative: bool = True
+    new_date: dt.date | None = None
+    created_at: dt.datetime = Field(default_factory=utcnow)
+
+
+class StatusChangeRow(SQLModel, table=True):
+    """One move of a commitment's status, with the evidence that justified it."""
+
+    __tablename__ = "status_change"
+    id: int | None = Field(default=None, primary_key=True)
+    commitment_id: str = Field(foreign_key="commitment.id", index=True)
+    from_status: str
+    to_status: str
+    at: dt.datetime
+    kind: str = "evidence"
+    reason: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    evidence_ids: str = "[]"
+    created_at: dt.datetime = Field(default_factory=utcnow)
+
+    @property
+    def evidence_id_list(self) -> list[int]:
+        return [int(x) for x in json.loads(self.evidence_ids or "[]")]
+
+
+class AlertRow(SQLModel, table=True):
+    """An alert in the outbox, written in the same transaction as the event that caused it.
+
+    ``key`` is the idempotency key: a second attempt to create the same alert is a no-op, so a replay or
+    a crash-and-restart never produces a duplicate.
+    """
+
+    __tablename__ = "alert"
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(unique=True)
+    kind: str
+    severity: str = "info"
+    commitment_id: str | None = Field(default=None, index=True)
+    change_id: int | None = Field(default=None, foreign_key="status_change.id")
+    route: str = "default"
+    tags: str = "[]"
+    subject: str = ""
+    body: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    payload: str = Field(default="{}", sa_column=Column(Text, nullable=False, default="{}"))
+    mode: str = "immediate"
+    state: str = Field(default="pending", index=True)
+    attempts: int = 0
+    next_attempt_at: dt.datetime | None = Field(default=None, index=True)
+    lease_until: dt.datetime | None = None
+    last_error: str | None = None
+    created_at: dt.datetime = Field(default_factory=utcnow)
+    sent_at: dt.datetime | None = None
+
+    @property
+    def tag_list(self) -> list[str]:
+        return [str(t) for t in json.loads(self.tags or "[]")]
+
+
+class DeliveryRow(SQLModel, table=True):
+    """The fate of one alert at one Apprise target; the target is kept redacted and hashed, never in clear."""
+
+    __tablename__ = "delivery"
+    __table_args__ = (UniqueConstraint("alert_id", "target_hash"),)
+    id: int | None = Field(default=None, primary_key=True)
+    alert_id: int = Field(foreign_key="alert.id", index=True)
+    target_hash: str
+    target: str
+    state: str = "pending"
+    attempts: int = 0
+    last_error: str | None = None
+    sent_at: dt.datetime | None = None
+
+
+def default_db_url() -> str:
+    """``$TRADE_MONITOR_DB`` or a SQLite file in the user's data directory."""
+    url = os.environ.get("TRADE_MONITOR_DB")
+    if url:
+        return url
+    import platformdirs
+
+    folder = Path(platformdirs.user_data_dir("trade-monitor", appauthor=False))
+    folder.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{folder / 'monitor.sqlite'}"
+
+
+def _normalise_url(url: str) -> str:
+    if url.startswith("postgresql://") or url.startswith("postgres://"):
+        return "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url
+
+
+def make_engine(url: str) -> Engine:
+    url = _normalise_url(url)
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.close()
+
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+class Store:
+    """Sessions, schema and the queries the pipeline needs."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        try:
+            self.engine = make_engine(url)
+            SQLModel.metadata.create_all(self.engine)
+        except OperationalError as exc:
+            raise StorageError(f"cannot open database {redact_db_url(url)}: {exc.orig}") from exc
+        self.is_postgres = self.engine.dialect.name == "postgresql"
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """One transaction: committed when the block ends, rolled back if it raises."""
+        with Session(self.engine, expire_on_commit=False) as session:
+            try:
+                yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+
+    def ping(self) -> bool:
+        try:
+            with self.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+            return True
+        except Exception:
+            return False
+
+    # --- sources ---------------------------------------------------------------------------------
+
+    def sync_sources(self, sources: Sequence[Any], interval_for: Any) -> None:
+        """Make the source table match sources.yaml, keeping fetch state of sources that stay."""
+        with self.session() as s:
+            rows = {r.name: r for r in s.exec(select(SourceRow)).all()}
+            for src in sources:
+                row = rows.pop(src.name, None)
+                if row is None:
+                    row = SourceRow(name=src.name, url=src.url, configured_url=src.url)
+                elif row.configured_url != src.url:
+                    row.url = src.url
+                    row.configured_url = src.url
+                    row.etag = row.last_modified = row.body_hash = None
+                row.official = src.official
+                if not src.enabled:
+                    row.enabled, row.disabled_reason = False, "disabled in sources.yaml"
+                elif row.disabled_reason == "disabled in sources.yaml":
+                    row.enabled, row.disabled_reason = True, None
+                row.interval_seconds = float(interval_for(src))
+                s.add(row)
+            for row in rows.values():
+                row.enabled, row.disabled_reason = False, "removed from sources.yaml"
+                s.add(row)
+
+    def sources(self) -> list[SourceRow]:
+        with self.session() as s:
+            return list(s.exec(select(SourceRow).order_by(col(SourceRow.name))).all())
+
+    def source_by_name(self, name: str) -> SourceRow | None:
+        with self.session() as s:
+            return s.exec(select(SourceRow).where(SourceRow.name == name)).first()
+
+    def ensure_source(self, name: str, url: str, official: bool = False) -> SourceRow:
+        """A source row for documents that arrive without a configured feed (replay, demo)."""
+        with self.session() as s:
+            row = s.exec(select(SourceRow).where(SourceRow.name == name)).first()
+            if row is None:
+                row = SourceRow(name=name, url=url, configured_url=url, official=official, enabled=False,
+                                disabled_reason="replayed documents")
+                s.add(row)
+                s.flush()
+            return row
+
+    def claim_due_sources(self, now: dt.datetime, lease_seconds: float, limit: int = 100) -> list[SourceRow]:
+        """Take the sources whose next poll time has come, leasing them so no other worker takes them."""
+        with self.session() as s:
+            query = (
+                select(SourceRow)
+                .where(SourceRow.enabled == True)  # noqa: E712
+                .where((col(SourceRow.next_poll_at).is_(None)) | (col(SourceRow.next_poll_at) <= now))
+                .where((col(SourceRow.lease_until).is_(None)) | (col(SourceRow.lease_until) <= now))
+                .order_by(col(SourceRow.next_poll_at))
+                .limit(limit)
+            )
+            if self.is_postgres:
+                query = query.with_for_update(skip_locked=True)
+            rows = list(s.exec(query).all())
+            for row in rows:
+                row.lease_until = now + dt.timedelta(seconds=lease_seconds)
+                s.add(row)
+            return rows
+
+    # --- commitments -----------------------------------------------------------------------------
+
+    def sync_commitments(self, ids: Sequence[str], now: dt.datetime) -> list[str]:
+        """Rows for new commitments (pending), archive removed ones; returns the ids that are new."""
+        added = []
+        with self.session() as s:
+            rows = {r.id: r for r in s.exec(select(CommitmentRow)).all()}
+            for cid in ids:
+                row = rows.pop(cid, None)
+                if row is None:
+                    s.add(CommitmentRow(id=cid, status="pending", status_since=now, updated_at=now))
+                    added.append(cid)
+                elif row.archived:
+                    row.archived = False
+                    s.add(row)
+            for row in rows.values():
+                if not row.archived:
+                    row.archived = True
+                    s.add(row)
+        return added
+
+    def commitments(self, include_archived: bool = False) -> list[CommitmentRow]:
+        with self.session() as s:
+            query = select(CommitmentRow).order_by(col(CommitmentRow.id))
+            if not include_archived:
+                query = query.where(CommitmentRow.archived == False)  # noqa: E712
+            return list(s.exec(query).all())
+
+    def commitment(self, commitment_id: str) -> CommitmentRow | None:
+        with self.session() as s:
+            return s.get(CommitmentRow, commitment_id)
+
+    def history(self, commitment_id: str) -> tuple[list[StatusChangeRow], list[EvidenceRow]]:
+        with self.session() as s:
+            changes = s.exec(
+                select(StatusChangeRow)
+                .where(StatusChangeRow.commitment_id == commitment_id)
+                .order_by(col(StatusChangeRow.at), col(StatusChangeRow.id))
+            ).all()
+            evidence = s.exec(
+                select(EvidenceRow)
+                .where(EvidenceRow.commitment_id == commitment_id)
+                .order_by(col(EvidenceRow.published), col(EvidenceRow.id))
+            ).all()
+            return list(changes), list(evidence)
+
+    def changes_since(self, after_id: int) -> list[StatusChangeRow]:
+        with self.session() as s:
+            return list(
+                s.exec(
+                    select(StatusChangeRow).where(col(StatusChangeRow.id) > after_id).order_by(col(StatusChangeRow.id))
+                ).all()
+            )
+
+    def last_change_id(self) -> int:
+        with self.session() as s:
+            row = s.exec(select(StatusChangeRow).order_by(col(StatusChangeRow.id).desc())).first()
+            return row.id or 0 if row else 0
+
+    def evidence_links(self, ids: Sequence[int]) -> list[str]:
+        if not ids:
+            return []
+        with self.session() as s:
+            rows = s.exec(select(EvidenceRow).where(col(EvidenceRow.id).in_(list(ids)))).all()
+            by_id = {r.id: r.link for r in rows}
+            return [by_id[i] for i in ids if by_id.get(i)]
+
+    # --- alerts ----------------------------------------------------------------------------------
+
+    def alerts(self, states: Sequence[str] | None = None, limit: int = 200) -> list[AlertRow]:
+        with self.session() as s:
+            query = select(AlertRow).order_by(col(AlertRow.id).desc()).limit(limit)
+            if states:
+                query = query.where(col(AlertRow.state).in_(list(states)))
+            return list(s.exec(query).all())
+
+    def deliveries(self, alert_id: int) -> list[DeliveryRow]:
+        with self.session() as s:
+            return list(s.exec(select(DeliveryRow).where(DeliveryRow.alert_id == alert_id)).all())
+
+
+def add_alert_once(session: Session, alert: AlertRow) -> AlertRow | None:
+    """Insert an alert unless one with the same idempotency key exists; returns the new row or None."""
+    existing = session.exec(select(AlertRow).where(AlertRow.key == alert.key)).first()
+    if existing is not None:
+        return None
+    session.add(alert)
+    session.flush()
+    return alert
+
+
+def redact_db_url(url: str) -> str:
+    """Database URLs carry passwords: keep the scheme, user and host only."""
+    if "://" not in url or "@" not in url:
+        return url
+    scheme, rest = url.split("://", 1)
+    creds, host = rest.rsplit("@", 1)
+    user = creds.split(":", 1)[0]
+    return f"{scheme}://{user}:***@{host}"

@@ -1,0 +1,349 @@
+"""Status tracking: turns evidence into status changes, and the calendar into overdue and expired.
+
+The rules, in one place:
+- a signal maps to a status (progress -> in_progress, fulfilled/extended -> fulfilled, delayed, broken);
+- `progress` moves a status on one report; `fulfilled`, `broken`, `delayed` (and `extended`) need
+  corroboration: one official source, or enough independent publishers within the policy window, where
+  copies of one story (same canonical link or near-identical title) count once;
+- statuses move back and forth as evidence arrives, like a promise tracker's meter, but never backwards
+  from a stronger verdict to a weaker one on weak evidence (progress never undoes fulfilled);
+- the calendar: a due date passed unfulfilled makes a commitment `delayed`; a time-limited measure past
+  its end with no renewal is `expired`.
+
+Each decision yields `TrackEvent`s; the pipeline turns them into outbox alerts in the same transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from sqlmodel import Session, col, select
+
+from monitor.config import Commitment, Policy
+from monitor.store import CommitmentRow, EvidenceRow, StatusChangeRow, as_utc
+
+SIGNAL_TO_STATUS = {
+    "progress": "in_progress",
+    "fulfilled": "fulfilled",
+    "extended": "fulfilled",
+    "delayed": "delayed",
+    "broken": "broken",
+}
+# Which statuses each target status may replace. Progress never undoes a verdict; delays only hit
+# promises not yet kept; fulfilment and breakage can override anything (a suspension can be reimposed).
+ALLOWED_FROM = {
+    "in_progress": {"pending", "delayed"},
+    "fulfilled": {"pending", "in_progress", "delayed", "broken", "expired"},
+    "delayed": {"pending", "in_progress"},
+    "broken": {"pending", "in_progress", "fulfilled", "delayed", "expired"},
+}
+NEEDS_CORROBORATION = {"fulfilled", "extended", "delayed", "broken"}
+SEVERITY = {
+    "broken": "critical",
+    "expired": "warning",
+    "delayed": "warning",
+    "fulfilled": "notice",
+    "in_progress": "info",
+    "pending": "info",
+}
+PROGRESS_STEPS = (25, 50, 75, 100)
+
+
+@dataclass
+class TrackEvent:
+    """Something users may want to hear about: a status change, an unconfirmed signal, a milestone."""
+
+    kind: str
+    commitment: Commitment
+    severity: str
+    reason: str
+    change: StatusChangeRow | None = None
+    evidence: list[EvidenceRow] = field(default_factory=list)
+    key: str = ""
+    details: dict[str, object] = field(default_factory=dict)
+
+
+_TRACKING_PARAMS = re.compile(r"^(utm_|fbclid|gclid|mc_|ref$|cmpid|ocid)", re.I)
+
+
+def canonical_link(link: str) -> str:
+    """A link stripped of tracking parameters, fragments and scheme, so copies of a story compare equal."""
+    try:
+        parts = urlsplit(link.strip())
+    except ValueError:
+        return link.strip().lower()
+    if not parts.netloc:
+        return link.strip().lower()
+    query = urlencode([(k, v) for k, v in parse_qsl(parts.query) if not _TRACKING_PARAMS.match(k)])
+    host = parts.netloc.lower().removeprefix("www.")
+    return urlunsplit(("", host, parts.path.rstrip("/"), query, "")).lstrip("/")
+
+
+def story_key(title: str) -> str:
+    """Near-identical headlines across feeds (aggregators append ' - Publisher') share one key."""
+    text = re.sub(r"\s+[-–—|]\s+[^-–—|]{2,60}$", "", title.strip())
+    return re.sub(r"[^a-z0-9]+", " ", text.lower()).strip()[:120]
+
+
+def publisher_of(link: str, fallback: str) -> str:
+    host = urlsplit(link).netloc.lower().removeprefix("www.") if link else ""
+    if host in ("news.google.com", "feeds.feedburner.com", ""):
+        return fallback
+    return host
+
+
+def story_publishers(evidence: Sequence[EvidenceRow]) -> tuple[set[str], bool]:
+    """Independent publishers behind a set of evidence, counting copies of one story once.
+
+    Two reports are one story when they share a canonical link or a near-identical headline.
+    """
+    seen_links: set[str] = set()
+    seen_titles: set[str] = set()
+    publishers: set[str] = set()
+    official = False
+    for ev in evidence:
+        official = official or ev.official
+        link = canonical_link(ev.link) if ev.link else ""
+        if (link and link in seen_links) or (ev.story_key and ev.story_key in seen_titles):
+            continue
+        seen_links.add(link)
+        seen_titles.add(ev.story_key)
+        publishers.add(ev.publisher or ev.source_name or link or str(ev.id))
+    return publishers, official
+
+
+class Tracker:
+    """Applies the rules above to the database, inside the caller's transaction."""
+
+    def __init__(self, commitments: Sequence[Commitment], policy: Policy) -> None:
+        self.commitments = {c.id: c for c in commitments}
+        self.policy = policy
+
+    def _row(self, session: Session, commitment_id: str, now: dt.datetime) -> CommitmentRow:
+        row = session.get(CommitmentRow, commitment_id)
+        if row is None:
+            row = CommitmentRow(id=commitment_id, status="pending", status_since=now, updated_at=now)
+            session.add(row)
+            session.flush()
+        return row
+
+    def _change(
+        self,
+        session: Session,
+        row: CommitmentRow,
+        to_status: str,
+        at: dt.datetime,
+        kind: str,
+        reason: str,
+        evidence: Sequence[EvidenceRow],
+    ) -> StatusChangeRow:
+        change = StatusChangeRow(
+            commitment_id=row.id,
+            from_status=row.status,
+            to_status=to_status,
+            at=at,
+            kind=kind,
+            reason=reason,
+            evidence_ids=json.dumps([e.id for e in evidence if e.id is not None]),
+        )
+        session.add(change)
+        row.status = to_status
+        row.status_since = at
+        row.updated_at = at
+        session.add(row)
+        session.flush()
+        return change
+
+    def on_evidence(self, session: Session, new: Sequence[EvidenceRow], now: dt.datetime) -> list[TrackEvent]:
+        """React to freshly stored evidence (already flushed, so it has ids)."""
+        events: list[TrackEvent] = []
+        for ev in sorted(new, key=lambda e: (as_utc(e.published) or now, e.id or 0)):
+            commitment = self.commitments.get(ev.commitment_id)
+            if commitment is None:
+                continue
+            row = self._row(session, ev.commitment_id, now)
+            at = as_utc(ev.published) or now
+            if row.last_evidence_at is None or at >= (as_utc(row.last_evidence_at) or at):
+                row.last_evidence_at, row.last_evidence_link = at, ev.link
+            if ev.new_date is not None and ev.signal == "delayed":
+                row.new_due = ev.new_date
+            events += self._quantity(session, commitment, row, ev, at)
+            events += self._signal(session, commitment, row, ev, at)
+            session.add(row)
+        return events
+
+    def _signal(
+        self, session: Session, commitment: Commitment, row: CommitmentRow, ev: EvidenceRow, at: dt.datetime
+    ) -> list[TrackEvent]:
+        target = SIGNAL_TO_STATUS.get(ev.signal)
+        if target is None or ev.confidence < self.policy.min_confidence:
+            return []
+        if ev.signal == "extended":
+            return self._extension(session, commitment, row, ev, at)
+        if row.status == target or row.status not in ALLOWED_FROM[target]:
+            return []
+        support = [ev]
+        if ev.signal in NEEDS_CORROBORATION:
+            support = self._supporting(session, commitment.id, ev.signal, at)
+            publishers, official = story_publishers(support)
+            if not official and len(publishers) < self.policy.min_independent_publishers:
+                return self._unconfirmed(commitment, ev, len(publishers))
+            why = "an official source" if official else f"{len(publishers)} independent publishers"
+        else:
+            why = ev.publisher or ev.source_name or "one report"
+        reason = f"{ev.signal} reported by {why}: {ev.sentence}"
+        change = self._change(session, row, target, at, "evidence", reason, support)
+        return [TrackEvent("status_change", commitment, SEVERITY[target], reason, change, list(support))]
+
+    def _supporting(self, session: Session, commitment_id: str, signal: str, at: dt.datetime) -> list[EvidenceRow]:
+        window = dt.timedelta(days=self.policy.corroboration_window_days)
+        rows = session.exec(
+            select(EvidenceRow)
+            .where(EvidenceRow.commitment_id == commitment_id)
+            .where(EvidenceRow.signal == signal)
+            .where(col(EvidenceRow.confidence) >= self.policy.min_confidence)
+            .order_by(col(EvidenceRow.published), col(EvidenceRow.id))
+        ).all()
+        return [r for r in rows if abs((as_utc(r.published) or at) - at) <= window]
+
+    def _unconfirmed(self, commitment: Commitment, ev: EvidenceRow, publishers: int) -> list[TrackEvent]:
+        reason = (
+            f"unconfirmed {ev.signal}: {publishers} of {self.policy.min_independent_publishers} independent "
+            f"publishers and no official source yet: {ev.sentence}"
+        )
+        return [
+            TrackEvent(
+                "unconfirmed", commitment, "info", reason, None, [ev],
+                key=f"unconfirmed:{commitment.id}:{ev.signal}:{ev.story_key or ev.id}",
+            )
+        ]
+
+    def _extension(
+        self, session: Session, commitment: Commitment, row: CommitmentRow, ev: EvidenceRow, at: dt.datetime
+    ) -> list[TrackEvent]:
+        support = self._supporting(session, commitment.id, "extended", at)
+        publishers, official = story_publishers(support)
+        if not official and len(publishers) < self.policy.min_independent_publishers:
+            return self._unconfirmed(commitment, ev, len(publishers))
+        previous = row.extended_until
+        new_end = ev.new_date or (commitment.ends and commitment.ends + dt.timedelta(days=365))
+        if previous is not None and new_end is not None and previous >= new_end:
+            return []
+        row.extended_until = new_end
+        reason = f"extended{f' until {new_end}' if new_end else ''}: {ev.sentence}"
+        events = [
+            TrackEvent(
+                "extension", commitment, "notice", reason, None, list(support),
+                key=f"extension:{commitment.id}:{new_end}",
+            )
+        ]
+        if row.status in ALLOWED_FROM["fulfilled"]:
+            change = self._change(session, row, "fulfilled", at, "evidence", reason, support)
+            events.append(TrackEvent("status_change", commitment, "notice", reason, change, list(support)))
+        return events
+
+    def _quantity(
+        self, session: Session, commitment: Commitment, row: CommitmentRow, ev: EvidenceRow, at: dt.datetime
+    ) -> list[TrackEvent]:
+        """Progress against a numeric target: keep the latest cumulative figure, alert on milestones."""
+        target = commitment.target
+        if target is None or ev.quantity_value is None or not ev.quantity_cumulative:
+            return []
+        if ev.quantity_unit and ev.quantity_unit.lower() != target.unit.lower():
+            return []
+        if row.progress_at is not None and at < (as_utc(row.progress_at) or at):
+            return []
+        row.progress_value, row.progress_at, row.progress_link = ev.quantity_value, at, ev.link
+        events: list[TrackEvent] = []
+        percent = 100.0 * ev.quantity_value / target.value
+        reached = max((s for s in PROGRESS_STEPS if percent >= s), default=0)
+        if reached > row.progress_alerted:
+            row.progress_alerted = reached
+            reason = (
+                f"{ev.quantity_value:g} of {target.value:g} {target.unit} ({percent:.0f}% of target), "
+                f"reported by {ev.publisher or ev.source_name}"
+            )
+            events.append(
+                TrackEvent("progress", commitment, "notice", reason, None, [ev],
+                           key=f"progress:{commitment.id}:{reached}", details={"percent": percent})
+            )
+        expected = expected_share(commitment, at)
+        if expected is not None and percent < 0.8 * expected * 100 and not row.pace_alerted and percent < 100:
+            row.pace_alerted = True
+            reason = f"behind pace: {percent:.0f}% of target against {expected * 100:.0f}% expected by {at.date()}"
+            events.append(TrackEvent("pace", commitment, "warning", reason, None, [ev],
+                                     key=f"pace:{commitment.id}"))
+        elif expected is not None and percent >= expected * 100:
+            row.pace_alerted = False
+        if reached >= 100 and row.status in ALLOWED_FROM["fulfilled"]:
+            window = dt.timedelta(days=self.policy.corroboration_window_days)
+            support = [
+                r
+                for r in session.exec(
+                    select(EvidenceRow)
+                    .where(EvidenceRow.commitment_id == commitment.id)
+                    .where(col(EvidenceRow.quantity_value) >= target.value)
+                ).all()
+                if abs((as_utc(r.published) or at) - at) <= window
+            ]
+            publishers, official = story_publishers(support)
+            if official or len(publishers) >= self.policy.min_independent_publishers:
+                reason = f"target reached: {reason_for_quantity(ev, target.value, target.unit)}"
+                change = self._change(session, row, "fulfilled", at, "evidence", reason, support)
+                events.append(TrackEvent("status_change", commitment, "notice", reason, change, support))
+        return events
+
+    def check_deadlines(self, session: Session, now: dt.datetime) -> list[TrackEvent]:
+        """Overdue and expired commitments, and reminders before due and end dates."""
+        events: list[TrackEvent] = []
+        today = now.date()
+        for commitment in self.commitments.values():
+            row = self._row(session, commitment.id, now)
+            if row.archived:
+                continue
+            due = row.new_due or commitment.due
+            if due is not None and today > due and row.status in ("pending", "in_progress"):
+                reason = f"due {due} passed without evidence of fulfilment"
+                change = self._change(session, row, "delayed", now, "deadline", reason, [])
+                events.append(TrackEvent("status_change", commitment, "warning", reason, change,
+                                         details={"overdue": True}))
+            end = row.extended_until or commitment.ends
+            if end is not None and today > end and row.status not in ("broken", "expired"):
+                reason = f"time-limited measure ended on {end} with no evidence of renewal"
+                change = self._change(session, row, "expired", now, "deadline", reason, [])
+                events.append(TrackEvent("status_change", commitment, "warning", reason, change,
+                                         details={"expired": True}))
+        return events
+
+    def set_status(
+        self, session: Session, commitment_id: str, status: str, note: str, now: dt.datetime
+    ) -> TrackEvent | None:
+        """A human decision, recorded in the history like any other change."""
+        commitment = self.commitments[commitment_id]
+        row = self._row(session, commitment_id, now)
+        if row.status == status:
+            return None
+        reason = f"set by an operator: {note}" if note else "set by an operator"
+        change = self._change(session, row, status, now, "manual", reason, [])
+        return TrackEvent("status_change", commitment, SEVERITY.get(status, "info"), reason, change)
+
+
+def expected_share(commitment: Commitment, at: dt.datetime) -> float | None:
+    """The share of a numeric target a steady pace would have reached by ``at`` (PIIE-style pro-rating)."""
+    if commitment.target is None or commitment.due is None:
+        return None
+    start = commitment.effective or commitment.announced
+    total = (commitment.due - start).days
+    if total <= 0:
+        return None
+    elapsed = (at.date() - start).days
+    return max(0.0, min(1.0, elapsed / total))
+
+
+def reason_for_quantity(ev: EvidenceRow, target: float, unit: str) -> str:
+    return f"{ev.quantity_value:g} of {target:g} {unit} reported by {ev.publisher or ev.source_name}: {ev.sentence}"
