@@ -169,7 +169,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
                 official=config.is_official(feed.link or ""),
             )
             monitor.ingest(source, feed, when)
-            if not args.no_deadlines:
+            if args.deadlines:
                 monitor.check_deadlines(when)
             for change in changes_as_json(store, store.changes_since(before)):
                 sys.stdout.write(json.dumps(change, ensure_ascii=False) + "\n")
@@ -385,7 +385,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("files", nargs="+", metavar="FILE", help="RSS or Atom documents")
     p.add_argument("--notify", action="store_true", help="also deliver the alerts through notify.yaml")
     p.add_argument("--now", default=None, help="treat every document as fetched at this ISO time")
-    p.add_argument("--no-deadlines", action="store_true", help="do not run deadline checks between documents")
+    p.add_argument("--deadlines", action="store_true",
+                   help="also run the daily deadline check at each document's time (overdue, expired)")
     p = command("alerts", cmd_alerts, "list alerts in the outbox with their delivery state", db=True)
     p.add_argument("--state", choices=["pending", "sent", "failed", "skipped", "held"], default=None)
     p.add_argument("--limit", type=int, default=50)

@@ -172,8 +172,12 @@ class RouteMatch(_Strict):
 
 
 class QuietHours(_Strict):
+    """Alerts due inside ``start``-``end`` (alerts.yaml time zone; may wrap midnight) are held, not dropped,
+    and delivered when the quiet period ends; ``except_severities`` (e.g. critical) still go through."""
+
     start: dt.time
     end: dt.time
+    except_severities: list[Literal["info", "notice", "warning", "critical"]] = Field(default_factory=list)
 
 
 class RateLimit(_Strict):
@@ -192,9 +196,35 @@ class Route(_Strict):
     rate_limit: RateLimit | None = None
 
 
+def _check_timezone(value: str) -> str:
+    """An IANA zone name (``Europe/Berlin``): digests and quiet hours follow the user's clock, DST included."""
+    import zoneinfo
+
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"{value!r} is not a known time zone (use an IANA name such as 'Europe/Berlin')") from exc
+    return value
+
+
+_WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def _check_weekly(value: str | None) -> str | None:
+    """``mon 08:00``: a weekday (three letters or full name) and a 24-hour time."""
+    if value is None:
+        return None
+    m = re.match(r"^\s*([a-z]+)\s+(\d{1,2}):(\d{2})\s*$", value.lower())
+    if not m or m.group(1)[:3] not in _WEEKDAYS or not (0 <= int(m.group(2)) < 24 and int(m.group(3)) < 60):
+        raise ValueError(f"{value!r} is not a weekly time (use a weekday and a time, e.g. 'mon 08:00')")
+    return f"{m.group(1)[:3]} {int(m.group(2)):02d}:{m.group(3)}"
+
+
 class Digests(_Strict):
+    """Digest schedules in the alerts.yaml time zone; routes with mode digest/both receive them."""
+
     daily: dt.time | None = None
-    weekly: str | None = None
+    weekly: Annotated[str | None, AfterValidator(_check_weekly)] = None
     nothing_changed: bool = False
 
 
@@ -202,15 +232,21 @@ class AlertsSettings(_Strict):
     """alerts.yaml: how alerts are routed and paced. Every key is optional."""
 
     version: Literal[1] = 1
-    timezone: str = "UTC"
+    timezone: Annotated[str, AfterValidator(_check_timezone)] = "UTC"
     routes: list[Route] = Field(default_factory=list)
     default_tags: list[str] = Field(default_factory=list)
     ops_tag: str = "ops"
     digests: Digests = Field(default_factory=Digests)
     mute: dict[str, dt.date] = Field(default_factory=dict)
-    reminder_days: list[int] = Field(default_factory=lambda: [7])
+    # Snoozed commitments' alerts are held until the day after the date, then delivered (mute drops them).
+    snooze: dict[str, dt.date] = Field(default_factory=dict)
+    reminder_days: list[Annotated[int, Field(ge=1)]] = Field(default_factory=lambda: [7])
     unconfirmed: bool = False
     retry_max_age: Duration = 86400.0
+    retry_initial: Duration = 10.0
+    # A send interrupted by a crash has an unknown outcome: resend it (never lost, rarely twice, flagged
+    # with the same Idempotency-Key) or give it up (never twice, rarely lost; an ops alert says so).
+    on_unknown_outcome: Literal["resend", "give_up"] = "resend"
 
 
 @dataclass(frozen=True)
@@ -477,19 +513,23 @@ def _apprise_instance(url: str) -> object | None:
     return apprise.Apprise.instantiate(url)
 
 
-_SECRET_IN_URL = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://)(?P<rest>[^\s'\"<>]+)", re.I)
+_URL = re.compile(r"^(?P<scheme>[a-z][a-z0-9+.-]*)://(?P<rest>.*)$", re.I | re.S)
+_PLAIN_HOST = re.compile(r"^(localhost|\d{1,3}(\.\d{1,3}){3}|\[[0-9a-f:]+\]|([a-z0-9-]+\.)+[a-z]{2,})(:\d+)?$", re.I)
 
 
 def redact_url(url: str) -> str:
-    """Keep the scheme and host of a URL and hide credentials, paths and queries (where tokens live)."""
-    m = _SECRET_IN_URL.match(url.strip())
+    """Scheme and host of a URL, nothing else: Apprise URLs keep tokens in user info, paths, queries and,
+    for many services (Telegram, Discord), in the host part itself, which is shown only if it looks like
+    a real host name."""
+    m = _URL.match(url.strip())
     if not m:
         return "<hidden>"
     rest = m.group("rest")
-    host = rest.split("@")[-1] if "@" in rest.split("/")[0] else rest.split("/")[0]
-    host = host.split("?")[0]
-    hidden = rest[len(rest.split("/")[0]) :] if "/" in rest else ""
-    return f"{m.group('scheme')}{'***@' if '@' in rest.split('/')[0] else ''}{host}{'/***' if hidden else ''}"
+    authority = re.split(r"[/?#]", rest, maxsplit=1)[0]
+    userinfo, _, host = authority.rpartition("@")
+    shown = host if _PLAIN_HOST.match(host) else "***"
+    more = len(rest) > len(authority)
+    return f"{m.group('scheme')}://{'***@' if userinfo else ''}{shown}{'/***' if more else ''}"
 
 
 def load_config(directory: str | os.PathLike[str]) -> Config:

@@ -1,19 +1,63 @@
 """Matching and evidence: decides whether a report is about a commitment and what it says about it.
 
-This module is pure (no I/O, no database): it takes a `Report` and returns `Match`es, so the same code
-serves the daemon, `trade-monitor match`, `explain` and the evaluation harness.
+This module is pure (no I/O except the evaluation harness reading its labelled file, no database): it
+takes a `Report` and returns `Match`es, so the same code serves the daemon, `trade-monitor match`,
+`explain` and the evaluation harness.
 
-FIRST VERSION: a naive placeholder that the evidence-engine issue replaces.
+How a report is judged, and why each step exists:
+
+1. **Prefilter.** Every term of every commitment (aliases, required words, exclusions) and a few shared
+   vocabularies (third countries, leaders) go into one Aho-Corasick automaton. One pass over the text
+   finds every term; only commitments with an alias hit are examined further, so the cost per report
+   grows with the number of hits, not with the size of the watchlist.
+2. **Relevance per sentence.** A match needs the subject in one sentence (or the title plus one
+   sentence): an alias, one word of every ``require`` group, no ``exclude`` word. Words scattered over
+   a long summary are not a match. A sentence that names a third country and not the counterpart that
+   the commitment's title names (China buying *Brazilian* soybeans) is not evidence either.
+3. **Time.** A report published before the commitment was announced is never evidence for it.
+4. **Signal.** Cue phrases, chosen by the kind of commitment (a suspension, a tariff change, purchases,
+   enforcement, supply, a visit), decide the signal. The words before the cue change its meaning:
+   negation and denial, speculation and modality, future tense and restatements of the promise.
+   A fulfilment dated after the publication day (or before the measure's effective date) is only
+   progress. Official sources and statements attributed to officials raise the confidence; commentary
+   lowers it.
+5. **Quantities.** Amounts in tonnes, MMT or bushels (1 MMT = 36.744 million bushels of soybeans) and
+   cargoes with a stated tonnage are normalised to the target unit; a cumulative amount that reaches the
+   target is fulfilment.
 """
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
+import json
 import re
-from collections.abc import Sequence
+from bisect import bisect_right
+from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, cast
 
-from monitor.config import Commitment, MatchTerms, Signal
+import ahocorasick
+
+from monitor.config import SIGNALS, Commitment, MatchTerms, Signal
+
+__all__ = [
+    "EvalResult",
+    "EvidenceEngine",
+    "Explanation",
+    "Match",
+    "Quantity",
+    "Report",
+    "evaluate",
+    "explain_text",
+    "extract_quantities",
+    "format_explanations",
+    "load_labelled",
+]
+
+# --- public data types ------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -30,7 +74,11 @@ class Report:
 
 @dataclass(frozen=True)
 class Quantity:
-    """An amount read from a report, normalised to the commitment's target unit."""
+    """An amount read from a report, normalised to the commitment's target unit.
+
+    ``cumulative`` says whether the figure is a running total ("so far this season") rather than one
+    sale, because only a running total can be compared with the target.
+    """
 
     value: float
     unit: str
@@ -62,40 +110,1186 @@ class Explanation:
     match: Match | None = None
 
 
+# --- shared vocabularies ----------------------------------------------------------------------------
+
+# Names that stand in for a party. A term in a watchlist group that is one of these keys brings the
+# whole list along, so users write "China" and get "Beijing" (the government) and "MOFCOM" for free.
+ENTITY_SYNONYMS: dict[str, tuple[str, ...]] = {
+    "china": ("China", "Chinese", "Beijing", "PRC", "MOFCOM", "Ministry of Commerce", "Chinese government"),
+    "us": (
+        "US",
+        "U.S.",
+        "USA",
+        "United States",
+        "America",
+        "American",
+        "Washington",
+        "White House",
+        "USTR",
+        "Trump administration",
+    ),
+    "xi": ("Xi", "Xi Jinping", "President Xi", "the Chinese president", "China's president", "Chinese leader"),
+    "trump": ("Trump", "Donald Trump", "President Trump", "the US president", "the U.S. president"),
+    "commerce": ("Commerce", "Commerce Department", "Department of Commerce", "BIS", "Bureau of Industry and Security"),
+}
+_COUNTERPART_TERMS = {
+    "US": ENTITY_SYNONYMS["us"] + ("U.S.-", "US-"),
+    "China": ENTITY_SYNONYMS["china"],
+}
+THIRD_COUNTRIES = (
+    "Japan", "Japanese", "Tokyo", "India", "Indian", "New Delhi", "European Union", "EU", "Brussels",
+    "Canada", "Canadian", "Ottawa", "Mexico", "Mexican", "Vietnam", "Vietnamese", "South Korea",
+    "South Korean", "Seoul", "Switzerland", "Swiss", "Indonesia", "Indonesian", "Brazil", "Brazilian",
+    "Argentina", "Argentine", "Australia", "Australian", "Malaysia", "Thailand", "Cambodia", "Taiwan",
+    "Britain", "British", "UK", "Germany", "German", "France", "French", "Russia", "Russian",
+    "Guatemala", "Ecuador", "El Salvador", "Philippines",
+)  # fmt: skip
+LEADERS = ENTITY_SYNONYMS["xi"] + ENTITY_SYNONYMS["trump"]
+
+OFFICIAL_HINTS = re.compile(
+    r"whitehouse\.gov|ustr\.gov|federalregister\.gov|usda\.gov|commerce\.gov|bis\.doc\.gov|cbp\.gov|"
+    r"mofcom\.gov\.cn|gov\.cn|\.gov\b|white house|ustr|mofcom|ministry of commerce|federal register|usda|"
+    r"customs and border|state council",
+    re.I,
+)
+_COMMENTARY_TITLE = re.compile(r"^\s*(opinion|commentary|analysis|editorial|column|view|letters?)\s*[:|-]", re.I)
+_COMMENTARY = re.compile(
+    r"\b(analysts?|experts?|commentators?|economists?|critics?|observers?|columnists?|strategists?)\b"
+    r"[^.]{0,40}\b(say|said|says|argue[sd]?|believe[sd]?|warn(?:ed|s)?|note[sd]?|think|thought)\b",
+    re.I,
+)
+_ATTRIBUTED = re.compile(
+    r"\b(officials?|ministry|spokes(?:man|woman|person)|department|USTR|MOFCOM|customs|White House|"
+    r"said in a statement|notice|Federal Register|USDA|the agency|the office|announced)\b",
+    re.I,
+)
+
+# --- text helpers -------------------------------------------------------------------------------------
+
+_ABBREV = {
+    "u.s", "u.k", "mr", "mrs", "ms", "dr", "st", "no", "inc", "corp", "co", "ltd", "gov", "sen", "rep",
+    "vs", "e.g", "i.e", "a.m", "p.m", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct",
+    "nov", "dec", "gen", "u.n", "u.s.-china", "approx", "est",
+}  # fmt: skip
+_SENT_END = re.compile(r"[.!?][\"'”’)\]]?\s+")
+_WS = re.compile(r"\s+")
+_QUOTES = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "\u00a0": " ", "–": "-", "—": "-"})
+
+
+def normalise(text: str) -> str:
+    """Same-length-ish cleanup: typographic quotes and dashes to ASCII, whitespace runs to one space."""
+    return _WS.sub(" ", text.translate(_QUOTES)).strip()
+
+
+def _lower_same_length(text: str) -> str:
+    low = text.lower()
+    if len(low) == len(text):
+        return low
+    return "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
+
+
+def split_sentences(text: str) -> list[tuple[int, int]]:
+    """Spans of the sentences of ``text``; abbreviations such as "U.S." and "Nov." do not end one."""
+    spans: list[tuple[int, int]] = []
+    start = 0
+    for m in _SENT_END.finditer(text):
+        end = m.start() + 1
+        word = re.search(r"([\w.\-]+)[.!?]$", text[start:end])
+        if word and word.group(1).lower().rstrip(".") in _ABBREV:
+            continue
+        nxt = text[m.end() : m.end() + 1]
+        if nxt and not (nxt.isupper() or nxt.isdigit() or nxt in "\"'("):
+            continue
+        spans.append((start, m.end()))
+        start = m.end()
+    if start < len(text):
+        spans.append((start, len(text)))
+    return [(a, b) for a, b in spans if text[a:b].strip()]
+
+
+def _term_key(term: str) -> str:
+    return _WS.sub(" ", term.translate(_QUOTES).lower()).strip()
+
+
+def _case_sensitive(term: str) -> bool:
+    """Acronyms ("US", "BIS", "MMT") must keep their case, or "us" the pronoun would read as a country."""
+    letters = [c for c in term if c.isalpha()]
+    return bool(letters) and all(c.isupper() for c in letters) and len(letters) <= 5
+
+
+def _expand(terms: Iterable[str]) -> list[str]:
+    out: list[str] = []
+    for t in terms:
+        out.append(t)
+        out.extend(ENTITY_SYNONYMS.get(_term_key(t).replace(".", ""), ()))
+    seen: set[str] = set()
+    uniq = []
+    for t in out:
+        if t not in seen:
+            seen.add(t)
+            uniq.append(t)
+    return uniq
+
+
+# --- dates --------------------------------------------------------------------------------------------
+
+_MONTHS = {m.lower(): i for i, m in enumerate(calendar.month_name) if m}
+_MONTHS.update({m.lower(): i for i, m in enumerate(calendar.month_abbr) if m})
+_MONTHS["sept"] = 9
+_MONTH_RE = r"(january|february|march|april|may|june|july|august|september|october|november|december|jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec)\.?"  # noqa: E501
+_DATE_RE = re.compile(
+    rf"\b(?:(end|middle|mid|start|beginning|early|late)[- ](?:of )?)?(?:(\d{{1,2}}) {_MONTH_RE}|{_MONTH_RE}"
+    rf"(?: (\d{{1,2}})(?:st|nd|rd|th)?)?)(?:,? (20\d\d))?\b",
+    re.I,
+)
+_REL_DATE = re.compile(r"\b(next|this|later this|early next|end of this|end of next) (month|year)\b", re.I)
+
+
+@dataclass(frozen=True)
+class _DateHit:
+    start: int
+    date: dt.date
+    text: str
+
+
+def find_dates(sentence: str, published: dt.date | None) -> list[_DateHit]:
+    """Dates written in a sentence, resolved against the publication day.
+
+    A month without a year is taken as the next such month on or after the publication month (reports
+    speak of the coming April, not the last one). "end of" gives the last day of the month.
+    """
+    ref = published or dt.date.today()
+    out: list[_DateHit] = []
+    for m in _DATE_RE.finditer(sentence):
+        qual, day1, mon1, mon2, day2, year = m.groups()
+        mon_name = (mon1 or mon2 or "").lower().rstrip(".")
+        if mon_name == "may" and not (day1 or day2 or year):
+            continue  # the modal verb, far more often than the month
+        if mon_name in ("mar", "jun") and not (day1 or day2):
+            continue
+        month = _MONTHS.get(mon_name)
+        if month is None:
+            continue
+        y = int(year) if year else (ref.year if month >= ref.month - 1 else ref.year + 1)
+        last = calendar.monthrange(y, month)[1]
+        if day1 or day2:
+            d = min(int(day1 or day2), last)
+        elif qual and qual.lower() in ("end", "late"):
+            d = last
+        elif qual and qual.lower() in ("middle", "mid"):
+            d = 15
+        else:
+            d = 1
+        out.append(_DateHit(m.start(), dt.date(y, month, d), m.group(0)))
+    for m in _REL_DATE.finditer(sentence):
+        what, unit = m.group(1).lower(), m.group(2).lower()
+        if unit == "month":
+            months = ref.month + (1 if "next" in what else 0)
+            y, mo = ref.year + (months - 1) // 12, (months - 1) % 12 + 1
+            d = calendar.monthrange(y, mo)[1] if "end" in what else 1
+            out.append(_DateHit(m.start(), dt.date(y, mo, d), m.group(0)))
+        else:
+            y = ref.year + (1 if "next" in what else 0)
+            out.append(_DateHit(m.start(), dt.date(y, 12, 31) if "end" in what or "later" in what else dt.date(y, 1, 1), m.group(0)))
+    return sorted(out, key=lambda h: h.start)
+
+
+# --- quantities ---------------------------------------------------------------------------------------
+
+BUSHELS_PER_MMT_SOY = 36.744e6  # 1 metric ton of soybeans = 36.744 bushels
+_NUM = r"(\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)"
+_QTY_RE = re.compile(
+    _NUM + r"\s*(million|mln|m|billion|bn|thousand|k)?\s*"
+    r"(?:(?:metric|short)\s+)?(mmt|mt|tonnes|tonne|tons|ton|t|bushels|bu)\b\.?",
+    re.I,
+)
+_WORD_NUMS = {
+    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
+    "ten": 10, "eleven": 11, "twelve": 12, "a dozen": 12, "fifteen": 15, "twenty": 20, "a": 1,
+}  # fmt: skip
+_CARGO_RE = re.compile(
+    r"\b(\d+|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|a dozen|fifteen|twenty|a)\s+"
+    r"(?:more\s+|additional\s+|new\s+|further\s+)?(?:\w+\s+)?(?:cargoes|cargos|cargo|shipments|vessels|ships|boatloads)\b",
+    re.I,
+)
+_PER_CARGO = re.compile(
+    r"(?:each|apiece|per cargo|a cargo|each of|each carrying|of about|of around|of roughly|of some)\s*(?:of\s*)?"
+    r"(?:about |around |roughly |some )?" + _NUM + r"\s*(?:metric\s+)?(?:tonnes|tons|t)\b(?:\s*each)?",
+    re.I,
+)
+_CUMULATIVE = re.compile(
+    r"\b(so far|to date|in total|total(?:ling|led|ing|ed|s)?|cumulative(?:ly)?|since|bringing|year-to-date|"
+    r"altogether|in all|overall|this season|the season|running total|at least)\b",
+    re.I,
+)
+_MULT = {"million": 1e6, "mln": 1e6, "m": 1e6, "billion": 1e9, "bn": 1e9, "thousand": 1e3, "k": 1e3}
+
+
+def _num(text: str) -> float:
+    return float(text.replace(",", ""))
+
+
+def extract_quantities(sentence: str, target_unit: str = "MMT") -> list[Quantity]:
+    """Amounts of a bulk commodity in ``sentence``, in million metric tons.
+
+    Handles "1.2 million metric tons", "12 MMT", "65,000 tonnes", "440 million bushels" (soybean
+    bushels: 36.744 million to the MMT) and "ten cargoes of about 65,000 tonnes each". Cargoes without a
+    tonnage are not converted: a cargo is not a unit. ``target_unit`` other than a tonnage yields nothing.
+    """
+    unit_key = target_unit.lower().replace(" ", "")
+    if unit_key not in ("mmt", "millionmetrictons", "milliontonnes", "milliontons", "mt"):
+        return []
+    cumulative = bool(_CUMULATIVE.search(sentence))
+    out: list[Quantity] = []
+    per_cargo_spans: list[tuple[int, int]] = []
+    for cm in _CARGO_RE.finditer(sentence):
+        count_word = cm.group(1).lower()
+        count = float(_WORD_NUMS.get(count_word, 0)) if not count_word.isdigit() else float(count_word)
+        tail = sentence[cm.end() : cm.end() + 70]
+        pm = _PER_CARGO.search(tail)
+        if count and pm and pm.start() < 25:
+            tonnes = _num(pm.group(1)) * count
+            per_cargo_spans.append((cm.end() + pm.start(), cm.end() + pm.end()))
+            out.append(Quantity(round(tonnes / 1e6, 4), "MMT", cumulative, sentence[cm.start() : cm.end() + pm.end()]))
+    for m in _QTY_RE.finditer(sentence):
+        if any(a <= m.start() < b for a, b in per_cargo_spans):
+            continue
+        value = _num(m.group(1))
+        mult = _MULT.get((m.group(2) or "").lower(), 1.0)
+        unit = m.group(3).lower()
+        if unit == "t" and not m.group(2):
+            continue  # "10 t" is too rare and too ambiguous to trust
+        if unit in ("bushels", "bu"):
+            mmt = value * mult / BUSHELS_PER_MMT_SOY
+        elif unit == "mmt":
+            mmt = value * (mult / 1e6 if m.group(2) else 1.0)
+        elif unit == "mt" and not m.group(2):
+            mmt = value  # "12 mt" in trade copy almost always means million tonnes when it is that small
+            if value > 1000:
+                mmt = value / 1e6
+        else:
+            mmt = value * mult / 1e6
+        out.append(Quantity(round(mmt, 4), "MMT", cumulative, m.group(0).strip()))
+    return out
+
+
+# --- cues ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Cue:
+    pattern: re.Pattern[str]
+    signal: Signal
+    weight: float
+    kind: str = ""  # "past", "present" or "" (tense free); "base" needs a modal to count
+
+
+def _cues(*items: tuple[str, Signal, float] | tuple[str, Signal, float, str]) -> tuple[_Cue, ...]:
+    out = []
+    for item in items:
+        pat, sig, w = item[0], item[1], item[2]
+        kind = item[3] if len(item) > 3 else ""  # type: ignore[misc]
+        out.append(_Cue(re.compile(pat, re.I), sig, w, cast(str, kind)))
+    return tuple(out)
+
+
+_SUSP_NOUNS = r"(?:suspension|pause|truce|exemptions?|exclusions?|waivers?|reprieve|deal|agreement|moratorium)"
+_MEASURE_NOUNS = (
+    r"(?:controls?|curbs?|restrictions?|fees?|charges?|levies|levy|tariffs?|duties|duty|ban|rule|measures?|"
+    r"licen[cs]ing requirements?|collection|collecting|charging|levying)"
+)
+_POSITIVE_FLOW = r"(?:exports?|shipments?|sales|deliveries|supplies|supply|purchases?|buying|imports?|trade)"
+
+_COMMON = _cues(
+    (r"\b(postpon(?:e[sd]?|ing|ement)|delay(?:s|ed|ing)?|pushed back|push(?:es|ing)? back|reschedul(?:e[sd]?|ing)|"
+     r"deferr?(?:ed|s|ing)?|put off|behind schedule|overdue|missed (?:the |a |its )?(?:deadline|target))\b", "delayed", 0.8),
+    (r"\b(cancel(?:l?ed|s|l?ing)?|called off|calls? off|scrapp(?:ed|ing) (?:the |his |its )?(?:trip|visit|deal|plan)|"
+     r"revok(?:ed|es|ing)|abandon(?:ed|s|ing)|tore up|tears? up|pulled out of|collaps(?:ed|es)|"
+     r"reneged?|backtrack(?:ed|s)?|violat(?:ed|es|ing))\b", "broken", 0.75),
+    (r"\b(extend(?:ed|s|ing)?|renew(?:ed|s|ing|al)?|prolong(?:ed|s|ing)?|roll(?:ed|s)? over)\b", "extended", 0.8),
+    (r"\b(took effect|takes effect|has taken effect|came into (?:force|effect)|comes? into (?:force|effect)|"
+     r"went into effect|goes into effect|entered into force|enters into force|is now in (?:force|effect)|"
+     r"(?:is|are|was|were|remains?|remained) in (?:force|effect)|kicked in|kicks in)\b", "fulfilled", 0.85, "tensed"),
+    (r"\b(take effect|come into force|come into effect|enter into force|go into effect)\b", "fulfilled", 0.85, "base"),
+)
+
+_MODE_CUES: dict[str, tuple[_Cue, ...]] = {
+    "suspension": _cues(
+        (rf"\b(reimpos(?:ed|es|ing|e)|re-impos(?:ed|es|ing|e)|reinstat(?:ed|es|ing|e)|restor(?:ed|es|ing|e) "
+         rf"(?:the )?\w*\s?{_MEASURE_NOUNS}|snap(?:ped)? back|reactivat(?:ed|es|ing|e)|reintroduc(?:ed|es|ing|e)|"
+         rf"resum(?:ed|es|ing|e) (?:the )?(?:\w+ )?{_MEASURE_NOUNS}|re-?tighten(?:ed|s|ing)?|"
+         rf"tighten(?:ed|s|ing)? (?:\w+ ){{0,2}}(?:again|anew)|"
+         rf"(?:ended|ends|end|lifted|lifts|terminated|terminates|scrapped|scraps) (?:the |its |a )?(?:\w+ )?{_SUSP_NOUNS})\b",
+         "broken", 0.8),
+        (r"\b(suspend(?:ed|s|ing)?|paus(?:ed|es|ing)|halt(?:ed|s|ing)|lift(?:ed|s|ing)|waiv(?:ed|es|ing)|"
+         r"exempt(?:ed|s|ing)|remov(?:ed|es|ing)|scrapp(?:ed|ing)|dropp(?:ed|ing)|stopp(?:ed|ing) (?:collecting|charging|levying)|"
+         r"no longer (?:collect|charge|levy|appl)\w*|(?:remains?|remained|stays?|stayed|kept|keeps) (?:\w+ )?(?:suspended|on hold|paused)|"
+         r"put on hold|shelv(?:ed|es|ing)|froze|frozen|issued (?:\w+ ){0,2}licen[cs]es|grant(?:ed|s|ing) (?:\w+ ){0,2}licen[cs]es|"
+         r"approv(?:ed|es|ing) (?:\w+ ){0,2}licen[cs]es)\b", "fulfilled", 0.75, "tensed"),
+        (r"\b(suspend|pause|halt|lift|waive|remove|scrap|drop|stop)\b", "fulfilled", 0.75, "base"),
+        (rf"\bresum(?:ed|es|ing) (?:\w+ ){{0,2}}{_POSITIVE_FLOW}", "progress", 0.65),
+        (r"\b(published|issued|released|posted) (?:a |an |the )?(?:\w+ ){0,2}(?:notice|announcement|order|proclamation|"
+         r"decision|statement|implementation)\b|\bfederal register\b|\bsigned (?:an |the )?(?:executive )?order", "progress", 0.6),
+    ),
+    "measure": _cues(
+        (r"\b(rais(?:ed|es|ing)|hik(?:ed|es|ing)|increas(?:ed|es|ing)|doubl(?:ed|es|ing)|restor(?:ed|es|ing)|"
+         r"reinstat(?:ed|es|ing)|reimpos(?:ed|es|ing)|revers(?:ed|es|ing)|went back up|back up to|back to 20)\b", "broken", 0.75),
+        (r"\b(lower(?:ed|s|ing)?|cut|cuts|reduc(?:ed|es|ing)|halv(?:ed|es|ing)|slash(?:ed|es|ing)|dropp(?:ed|ing)|drops|"
+         r"fell|falls|eas(?:ed|es|ing)|trimm(?:ed|ing)|now stands? at|(?:is|are) now|dropped to|fell to)\b", "fulfilled", 0.7, "tensed"),
+        (r"\b(lower|reduce|halve|slash|trim|ease)\b", "fulfilled", 0.7, "base"),
+        (r"\b(sign(?:ed|s|ing)? (?:an |the |two |executive )*orders?|(?:executive )?orders? (?:was |were )?signed|"
+         r"published (?:a |an |the )?(?:\w+ ){0,2}notice|federal register|formaliz(?:ed|es|ing)|formalis(?:ed|es|ing))\b",
+         "progress", 0.65),
+    ),
+    "purchase": _cues(
+        (rf"\b((?:halt(?:ed|s|ing)|stopp(?:ed|ing)|stops|suspend(?:ed|s|ing)|cancel(?:l?ed|s|l?ing)|paus(?:ed|es|ing)|"
+         rf"froze|freez(?:es|ing)|block(?:ed|s|ing)|banned|bans) (?:\w+ ){{0,3}}(?:{_POSITIVE_FLOW}|orders?|buying|bookings?|cargoes)|"
+         rf"stopped buying|stops buying|turn(?:ed|s|ing) (?:away|back) (?:to|toward)s? (?:brazil|argentin)\w*|"
+         rf"switch(?:ed|es|ing) (?:\w+ ){{0,2}}to (?:brazil|argentin)\w*)\b", "broken", 0.75),
+        (r"\b(met|meets|reached|reaches|hit|hits|fulfill?(?:ed|s)?|completed|completes|achieved|exceeded|surpassed) "
+         r"(?:\w+ ){0,3}(?:target|pledge|commitment|goal|quota|promise)\b", "fulfilled", 0.8),
+        (r"\b(behind (?:the )?(?:pace|schedule)|short of|fell short|falls short|slow(?:er)? (?:than|pace)|lagg(?:ing|ed)|"
+         r"sluggish|stalled|trail(?:s|ed|ing))\b", "delayed", 0.7),
+        (r"\b(bought|buys|purchased|booked|books|buying|purchasing|snapped up|placed orders?|ordered|secured|shipped|"
+         r"loaded|inspected for export|export sales|sales to china|sold|resum(?:ed|es|ing) (?:\w+ ){0,2}(?:purchases|buying|imports)|"
+         r"returned to (?:the )?(?:\w+ )?market|first (?:\w+ )?(?:purchase|cargo|shipment|order)s?|arrived|arrive|"
+         r"deliver(?:ed|ies|y))\b", "progress", 0.7),
+    ),
+    "enforcement": _cues(
+        (r"\b(tighten(?:ed|s|ing)|impos(?:ed|es|ing)|requir(?:ed|es|ing)|add(?:ed|s|ing) (?:\w+ ){0,4}to (?:\w+ ){0,3}(?:list|controls?)|"
+         r"crack(?:ed|s|ing) down|seiz(?:ed|es|ing)|arrest(?:ed|s|ing)|shut down|clamp(?:ed|s|ing) down|curb(?:ed|s|ing)|"
+         r"implement(?:ed|s|ing)|enforc(?:ed|es|ing)|began requiring|start(?:ed|s) requiring)\b", "fulfilled", 0.75, "tensed"),
+        (r"\b(tighten|impose|require|crack down|curb|implement|enforce)\b", "fulfilled", 0.75, "base"),
+        (r"\b(still (?:flowing|shipping|being shipped|pouring)|continu(?:e|ed|es|ing) to (?:flow|ship|pour|arrive)|"
+         r"loosen(?:ed|s|ing)|eas(?:ed|es|ing) (?:\w+ ){0,2}controls|halt(?:ed|s) cooperation|suspend(?:ed|s) cooperation|"
+         r"lax enforcement)\b", "broken", 0.7),
+        (r"\b(announc(?:ed|es|ing)|publish(?:ed|es|ing)|issu(?:ed|es|ing)) (?:\w+ ){0,3}(?:rules?|measures?|list|notice|regulations?)\b",
+         "progress", 0.65),
+    ),
+    "supply": _cues(
+        (rf"\b(halt(?:ed|s|ing)|block(?:ed|s|ing)|ban(?:ned|s)?|stopp(?:ed|ing)|stops|suspend(?:ed|s|ing)|restrict(?:ed|s|ing)|"
+         rf"reimpos(?:ed|es|ing)) (?:\w+ ){{0,3}}{_POSITIVE_FLOW}(?: again)?\b", "broken", 0.7),
+        (r"\b(remain(?:s|ed)? (?:halted|blocked|stuck|suspended|frozen)|still (?:halted|blocked|stuck|waiting|frozen))\b",
+         "delayed", 0.7),
+        (r"\b(partial(?:ly)?|some (?:exports|shipments|deliveries)|case-by-case|limited (?:exports|shipments)|"
+         r"exemptions? for (?:civilian|some)|trickle)\b", "progress", 0.65),
+        (rf"\b(resum(?:ed|es|ing)|restart(?:ed|s|ing)|restor(?:ed|es|ing)|allow(?:ed|s|ing) (?:\w+ ){{0,4}}to resume|"
+         rf"lift(?:ed|s|ing) (?:\w+ ){{0,3}}(?:ban|halt|restrictions?)|grant(?:ed|s|ing) (?:\w+ ){{0,2}}exemptions?|"
+         rf"approv(?:ed|es|ing) (?:\w+ ){{0,2}}{_POSITIVE_FLOW})\b", "fulfilled", 0.7, "tensed"),
+        (r"\b(resume|restart|lift|allow)\b", "fulfilled", 0.7, "base"),
+    ),
+    "visit": _cues(
+        (r"\b(arrived|arrives|landed|lands|touched down|visited|was in Beijing|is in Beijing|was in Washington|"
+         r"is in Washington|(?:held|holds) talks in|toured|welcomed (?:\w+ ){0,4}(?:to|in)|hosted (?:\w+ ){0,3}(?:in|at)|"
+         r"began (?:a |an |his )?(?:\w+ )?(?:visit|trip)|wrapp(?:ed|s) up (?:a |an |his )?(?:\w+ )?(?:visit|trip)|"
+         r"during (?:his|a|the) (?:\w+ )?(?:visit|trip) to)\b", "fulfilled", 0.8, "tensed"),
+        (r"\b(arrive|land|visit|travel|go|head)\b", "fulfilled", 0.8, "base"),
+        (r"\b(accept(?:ed|s|ing)? (?:an |the |his |xi's |trump's )?invitation|confirm(?:ed|s|ing)? (?:\w+ ){0,3}(?:visit|trip|dates?)|"
+         r"dates? (?:was |were |has been |have been )?(?:set|fixed|announced|agreed)|set (?:the )?dates?|"
+         r"(?:visit|trip) (?:is |was |has been )?(?:set|scheduled|planned|slated|confirmed) for|preparations?|"
+         r"advance team|(?:is|are) scheduled to|will (?:visit|travel|go|head|arrive|make)|"
+         r"plans? to (?:visit|travel|go)|expected to (?:visit|travel|arrive)|set to (?:visit|travel|arrive))\b", "progress", 0.7),
+        (r"\b(will not (?:visit|travel|go)|won't (?:visit|travel|go)|no longer (?:plans|going|visit))\b", "broken", 0.75),
+    ),
+}
+
+_NEG = re.compile(
+    r"\b(not|n't|never|no|nor|yet to|failed to|fails to|fail to|without|denied|denies|deny|refused to|refuses to|"
+    r"rather than|instead of|false|dismissed (?:reports|claims))\b|n't\b",
+    re.I,
+)
+_DENIAL = re.compile(
+    r"\b(denied|denies|deny|dismissed|rejected|rebuffed) (?:\w+ ){0,3}(?:reports?|claims?|suggestions?|speculation|rumou?rs?)",
+    re.I,
+)
+_SPEC = re.compile(
+    r"\b(could|may|might|consider(?:s|ing|ed)?|weigh(?:s|ing|ed)?|mull(?:s|ing|ed)?|reportedly|rumou?r(?:s|ed)?|"
+    r"possib(?:le|ly|ility)|likely|unlikely|threaten(?:s|ed|ing)? to|warn(?:s|ed|ing)? (?:that |it )?(?:it )?could|if|unless|"
+    r"whether|speculat\w+|sources (?:said|say)|people (?:familiar|briefed)|hop(?:e|es|ed|ing) to|seek(?:s|ing)? to|"
+    r"aim(?:s|ing)? to|propos(?:ed|es|al)|talk(?:s|ed)? (?:of|about)|explor(?:e|es|ing)|open to|ask(?:ed|s|ing)? (?:\w+ ){0,2}to|"
+    r"urg(?:e|ed|es|ing)|call(?:ed|s|ing)? (?:on|for)|question(?:s|ed)? (?:over|about|whether)|doubts?|fears?|risk(?:s)?|"
+    r"would)\b",
+    re.I,
+)
+_FUTURE = re.compile(
+    r"\b(will|shall|'ll|set to|due to|scheduled to|slated to|going to|is to|are to|expected to|plans? to|planning to|"
+    r"intends? to|prepar(?:es|ing) to|would|starting|from next|next (?:week|month)|ready to)\b",
+    re.I,
+)
+_RESTATE = re.compile(
+    r"\b(agreed|agrees|pledged|pledges|promised|promises|committed|commits|vowed|vows|undertook|undertakes|"
+    r"deal (?:calls|called) for|commitment to|pledge to|promise to|agreement to|under the (?:deal|agreement|truce))\b",
+    re.I,
+)
+_CLAUSE_BREAK = re.compile(r"[;:]|,\s*(?:but|while|whereas|although|though)\b|\b(?:but|while|whereas|although)\b", re.I)
+_SAID = re.compile(r"\b(said|says|told|announced|stated|confirmed)\b", re.I)
+
+
+# --- compiled commitments ----------------------------------------------------------------------------
+
+
+def _mode_of(c: Commitment) -> str:
+    """The kind of promise decides which cues mean what: "halted" is good news for port fees, bad for
+    soybean purchases."""
+    cat = c.category.lower()
+    title = f"{c.title} {c.description}".lower()
+    if cat == "visit":
+        return "visit"
+    if cat == "purchase" or c.target is not None and c.target.unit.lower() in ("mmt", "tonnes", "tons"):
+        return "purchase"
+    if cat == "enforcement":
+        return "enforcement"
+    if cat in ("supply_chain", "supply"):
+        return "supply"
+    if re.search(r"suspen|keeps? .* suspended|extend|lifts?|pause|exclusion|exempt", title):
+        return "suspension"
+    return "measure"
+
+
+@dataclass
+class _Compiled:
+    index: int
+    commitment: Commitment
+    aliases: frozenset[str]
+    require: tuple[frozenset[str], ...]
+    require_display: tuple[tuple[str, ...], ...]
+    exclude: frozenset[str]
+    counterpart: frozenset[str]  # empty when the title names no counterpart
+    mode: str
+    cues: tuple[_Cue, ...]
+    family: tuple[int, ...] = ()  # commitments with the same aliases (the yearly soybean pledges)
+
+
+@dataclass
+class _Hit:
+    start: int
+    end: int
+    key: str
+
+
+@dataclass
+class _Doc:
+    text: str
+    low: str
+    spans: list[tuple[int, int]]
+    starts: list[int]
+    title_end: int  # sentence index 0 is the title when title_end > 0
+    hits_by_sentence: list[dict[str, list[_Hit]]]
+    published: dt.date | None
+    report: Report
+
+    def sentence(self, i: int) -> str:
+        a, b = self.spans[i]
+        return self.text[a:b].strip()
+
+
+@dataclass
+class _Unit:
+    sentences: tuple[int, ...]
+    focus: int  # the sentence that carries the subject (and the evidence)
+    alias: str
+    group_terms: list[str]
+
+
+@dataclass
+class _Reading:
+    signal: Signal
+    confidence: float
+    sentence: int
+    cue: str
+    notes: list[str]
+    quantity: Quantity | None = None
+    new_date: dt.date | None = None
+    strength: float = 0.0
+
+
 class EvidenceEngine:
-    """Matches reports against a fixed set of commitments; build a new one when the watchlist changes."""
+    """Matches reports against a fixed set of commitments; build a new one when the watchlist changes.
+
+    Construction compiles every term into one Aho-Corasick automaton, so matching a report costs one
+    pass over its text plus work proportional to the commitments whose aliases actually occur.
+    """
 
     def __init__(
         self, commitments: Sequence[Commitment], category_defaults: dict[str, MatchTerms] | None = None
     ) -> None:
         self.commitments = list(commitments)
         self.category_defaults = category_defaults or {}
+        self._automaton: Any = ahocorasick.Automaton()
+        self._keys: dict[str, bool] = {}  # key -> case-sensitive
+        self._forms: dict[str, set[str]] = {}  # key -> original spellings (for case checks)
+        self._alias_owner: dict[str, list[int]] = {}
+        self._compiled: list[_Compiled] = []
+        self._third = frozenset(self._add(t) for t in THIRD_COUNTRIES)
+        self._leaders = frozenset(self._add(t) for t in LEADERS)
+        self._places = frozenset(
+            self._add(t) for t in (*_COUNTERPART_TERMS["US"], *_COUNTERPART_TERMS["China"]) if not t.endswith("-")
+        ) - {_term_key(t) for t in ("MOFCOM", "Ministry of Commerce", "USTR", "Trump administration", "American", "Chinese")}
+        for i, c in enumerate(self.commitments):
+            self._compiled.append(self._compile(i, c))
+        families: dict[frozenset[str], list[int]] = {}
+        for cc in self._compiled:
+            families.setdefault(cc.aliases, []).append(cc.index)
+        for members in families.values():
+            if len(members) > 1:
+                for m in members:
+                    self._compiled[m].family = tuple(members)
+        for key in self._keys:
+            self._automaton.add_word(key, key)
+        if self._keys:
+            self._automaton.make_automaton()
+
+    # -- compilation
+
+    def _add(self, term: str) -> str:
+        key = _term_key(term)
+        if not key:
+            return key
+        sensitive = _case_sensitive(term.translate(_QUOTES))
+        self._keys[key] = self._keys.get(key, False) or sensitive
+        self._forms.setdefault(key, set()).add(term.translate(_QUOTES))
+        return key
+
+    def _compile(self, index: int, c: Commitment) -> _Compiled:
+        d = self.category_defaults.get(c.category, MatchTerms())
+        aliases = [a for a in (*c.terms.aliases, *d.aliases) if a.strip()]
+        if not aliases:
+            aliases = [c.title]
+        # Defaults fill in what a commitment leaves out: its own groups, when it has any, say exactly what
+        # its subject needs (the affiliates rule need not name an export); otherwise the category's.
+        groups = [g for g in (c.terms.require or d.require) if g]
+        uniq_groups: list[list[str]] = []
+        for g in groups:
+            if {_term_key(t) for t in g} not in [{_term_key(t) for t in u} for u in uniq_groups]:
+                uniq_groups.append(list(g))
+        alias_keys = frozenset(self._add(a) for a in _expand(aliases))
+        for k in alias_keys:
+            self._alias_owner.setdefault(k, []).append(index)
+        require = tuple(frozenset(self._add(t) for t in _expand(g)) for g in uniq_groups)
+        exclude = frozenset(self._add(t) for t in (*c.terms.exclude, *d.exclude))
+        counterpart: frozenset[str] = frozenset()
+        other = {"china": "US", "us": "China", "united states": "China"}.get(c.party.lower())
+        if other is not None:
+            title = c.title.translate(_QUOTES)
+            names = _COUNTERPART_TERMS[other]
+            if any(re.search(rf"(?<![\w]){re.escape(n)}(?![\w])", title) for n in names):
+                counterpart = frozenset(self._add(n) for n in names)
+        mode = _mode_of(c)
+        return _Compiled(
+            index, c, alias_keys, require, tuple(tuple(g) for g in uniq_groups), exclude, counterpart, mode,
+            _COMMON + _MODE_CUES[mode],
+        )  # fmt: skip
+
+    # -- scanning
+
+    def _scan(self, report: Report) -> _Doc:
+        title = normalise(report.title)
+        summary = normalise(report.summary)
+        if title and title[-1] not in ".!?":
+            title += "."
+        text = f"{title} {summary}".strip() if title else summary
+        low = _lower_same_length(text)
+        spans = split_sentences(summary)
+        title_end = len(title)
+        offset = len(title) + 1 if title else 0
+        all_spans = ([(0, len(title))] if title else []) + [(a + offset, b + offset) for a, b in spans]
+        if not title:
+            title_end = 0
+        starts = [a for a, _ in all_spans]
+        hits: list[dict[str, list[_Hit]]] = [{} for _ in all_spans]
+        if self._keys and all_spans:
+            for end, key in self._automaton.iter(low):
+                start = end - len(key) + 1
+                if start > 0 and (low[start - 1].isalnum() or low[start - 1] == "_"):
+                    continue
+                if end + 1 < len(low) and (low[end + 1].isalnum() or low[end + 1] == "_"):
+                    # allow a plural or possessive "s" only when the term itself lacks it
+                    continue
+                if self._keys[key] and text[start : end + 1] not in self._forms[key]:
+                    continue
+                si = bisect_right(starts, start) - 1
+                if si < 0:
+                    continue
+                hits[si].setdefault(key, []).append(_Hit(start, end + 1, key))
+        published = report.published.date() if report.published is not None else None
+        return _Doc(text, low, all_spans, starts, title_end, hits, published, report)
+
+    # -- relevance
+
+    def _units(self, cc: _Compiled, doc: _Doc, reasons: list[str] | None) -> list[_Unit]:
+        """Sentence-level units in which the commitment's subject is complete."""
+        has_title = doc.title_end > 0
+        units: list[_Unit] = []
+        n = len(doc.spans)
+        for i in range(n):
+            h = doc.hits_by_sentence[i]
+            alias_here = [k for k in h if k in cc.aliases]
+            candidates: list[tuple[int, ...]] = [(i,)]
+            if has_title and i > 0:
+                candidates.append((0, i))
+            for sents in candidates:
+                keys: set[str] = set()
+                for s in sents:
+                    keys.update(doc.hits_by_sentence[s])
+                aliases = [k for k in keys if k in cc.aliases]
+                if not aliases:
+                    continue
+                if len(sents) == 2 and not alias_here and not any(k in g for g in cc.require for k in h):
+                    continue  # the sentence must itself carry part of the subject
+                missing = [gi for gi, g in enumerate(cc.require) if not (keys & g)]
+                if missing:
+                    if reasons is not None and sents == (i,) and alias_here:
+                        shown = ", ".join(cc.require_display[missing[0]][:6])
+                        reasons.append(f"sentence {i}: alias {alias_here[0]!r} but no word of required group [{shown}]")
+                    continue
+                excl = keys & cc.exclude
+                if excl:
+                    if reasons is not None:
+                        reasons.append(f"sentence {i}: excluded by {sorted(excl)[0]!r}")
+                    continue
+                if cc.counterpart and keys & self._third and not keys & cc.counterpart:
+                    if reasons is not None:
+                        third = sorted(keys & self._third)[0]
+                        reasons.append(f"sentence {i}: about {third!r}, not the counterpart named in the commitment")
+                    continue
+                if cc.mode == "visit" and not self._traveller_ok(cc, doc, sents):
+                    if reasons is not None:
+                        reasons.append(f"sentence {i}: the traveller in this sentence is someone else")
+                    continue
+                groups = [sorted(keys & g)[0] for g in cc.require]
+                units.append(_Unit(sents, i, sorted(aliases)[0], groups))
+                break
+        return units
+
+    _TRAVEL = re.compile(
+        r"\b(visit(?:s|ed|ing)?|trip|travel(?:s|led|ed|ing)?|arriv(?:e|es|ed|al|ing)|land(?:s|ed)|tour|"
+        r"state visit|go|going|head(?:s|ed|ing)?)\b",
+        re.I,
+    )
+
+    def _traveller_ok(self, cc: _Compiled, doc: _Doc, sents: tuple[int, ...]) -> bool:
+        """Who travels where. In "Trump invited Xi to visit Washington" the visitor is Xi (the leader named
+        nearest before the travel word) and the destination is Washington (the place named just after
+        it); either one pointing elsewhere rules the sentence out for this commitment."""
+        dest_terms: set[str] = set()
+        for g in cc.require:
+            dest_terms |= g & self._places
+        for s in sents:
+            a, b = doc.spans[s]
+            sentence = doc.text[a:b]
+            leaders: list[tuple[int, str]] = []
+            places: list[tuple[int, str]] = []
+            for k, hs in doc.hits_by_sentence[s].items():
+                if k in self._leaders:
+                    leaders.extend((hh.start - a, k) for hh in hs)
+                if k in self._places:
+                    places.extend((hh.start - a, k) for hh in hs)
+            leaders.sort()
+            places.sort()
+            for tm in self._TRAVEL.finditer(sentence):
+                after = [k for pos, k in places if tm.end() <= pos <= tm.end() + 40]
+                if after and dest_terms and after[0] not in dest_terms:
+                    continue
+                before_place = [k for pos, k in places if tm.start() - 25 <= pos < tm.start()]
+                if not after and before_place and dest_terms and before_place[-1] not in dest_terms:
+                    continue  # "a Washington visit" names the destination before the word
+                before = [k for pos, k in leaders if pos < tm.start()]
+                if before:
+                    if before[-1] in cc.aliases:
+                        return True
+                elif any(k in cc.aliases for _, k in leaders) or s == 0 and any(
+                    k in cc.aliases for k in doc.hits_by_sentence[0]
+                ):
+                    return True
+        return False
+
+    # -- signals
+
+    def _read(self, cc: _Compiled, doc: _Doc, unit: _Unit, official: bool) -> _Reading:
+        i = unit.focus
+        a, b = doc.spans[i]
+        sentence = doc.text[a:b].strip()
+        offs = b - a - len(doc.text[a:b].lstrip())
+        base = a + (len(doc.text[a:b]) - len(doc.text[a:b].lstrip()))
+        del offs
+        alias_pos = [h.start - base for k in doc.hits_by_sentence[i] if k in cc.aliases for h in doc.hits_by_sentence[i][k]]
+        if not alias_pos:
+            alias_pos = [0]
+        notes: list[str] = []
+        best: tuple[float, _Cue, re.Match[str]] | None = None
+        for cue in cc.cues:
+            for m in cue.pattern.finditer(sentence):
+                if cue.signal == "extended" and not self._extension_ok(cc, sentence, m):
+                    continue
+                dist = min(abs(m.start() - p) for p in alias_pos)
+                score = cue.weight - dist / 2000.0
+                if cue.kind == "base" and not self._modal_before(sentence, m.start()):
+                    continue
+                if best is None or score > best[0]:
+                    best = (score, cue, m)
+        quantity = self._quantity(cc, sentence)
+        confidence = 0.5
+        signal: Signal = "mention"
+        cue_text = ""
+        new_date: dt.date | None = None
+        if best is not None:
+            _, cue, m = best
+            signal, confidence, cue_text = cue.signal, cue.weight, m.group(0)
+            window = self._window(sentence, m.start())
+            neg = _NEG.search(window) or (_DENIAL.search(sentence[: m.start()]))
+            spec = _SPEC.search(window)
+            fut = _FUTURE.search(window) or re.search(r"\bto\s*$", window)
+            restate = _RESTATE.search(window)
+            if fut and fut.group(0).lower() == "would" and not _SAID.search(sentence[: m.start()]):
+                spec, fut = fut, None
+            if spec and spec.group(0).lower() == "would" and _SAID.search(sentence[: m.start()]):
+                fut, spec = spec, None
+            dates = find_dates(sentence, doc.published)
+            if neg:
+                notes.append(f"negated by {neg.group(0)!r}")
+                overdue = self._overdue(cc, doc.published)
+                if signal in ("fulfilled", "progress") and overdue:
+                    signal, confidence = "delayed", 0.6
+                else:
+                    signal, confidence = "mention", 0.45
+            elif spec:
+                notes.append(f"speculation ({spec.group(0)!r}): at most a mention")
+                signal, confidence = "mention", 0.35
+            elif restate and signal in ("fulfilled", "progress"):
+                notes.append(f"restates the promise ({restate.group(0)!r}), no step taken")
+                signal, confidence = "mention", 0.5
+            elif fut:
+                notes.append(f"future tense ({fut.group(0).strip()!r})")
+                if signal == "fulfilled":
+                    signal, confidence = "progress", 0.7
+                elif signal in ("broken", "delayed", "extended"):
+                    confidence -= 0.15
+            if signal == "fulfilled":
+                later = [d for d in dates if doc.published and d.date > doc.published and d.start > m.start() - 40]
+                eff = cc.commitment.effective
+                if later and cc.mode != "purchase":
+                    notes.append(f"fulfilment dated {later[0].date} after publication: progress")
+                    signal, confidence = "progress", 0.7
+                elif eff and doc.published and doc.published < eff and cc.mode not in ("purchase", "visit"):
+                    notes.append(f"published before the effective date {eff}: progress")
+                    signal, confidence = "progress", 0.65
+            if signal == "extended":
+                after = [d for d in dates if d.start > m.start()]
+                new_date = after[0].date if after else None
+                ends = cc.commitment.ends
+                if "extend" in cc.commitment.title.lower() and (
+                    (new_date is not None and ends is not None and new_date <= ends)
+                    or (new_date is None and doc.published and ends and doc.published < ends - dt.timedelta(days=120))
+                ):
+                    notes.append("the extension is the promise itself: fulfilled")
+                    signal = "fulfilled"
+            if signal in ("delayed", "progress") or (cc.mode == "visit" and signal != "mention"):
+                after = [d for d in dates if doc.published is None or d.date >= doc.published]
+                if after and new_date is None and (signal == "delayed" or cc.mode == "visit"):
+                    new_date = after[-1].date if signal == "delayed" else after[0].date
+        if quantity is not None:
+            if cc.commitment.target and quantity.cumulative and quantity.value >= cc.commitment.target.value * 0.999:
+                if signal in ("mention", "progress") and not _RESTATE.search(sentence) and best is not None:
+                    signal, confidence, cue_text = "fulfilled", 0.75, quantity.text
+                    notes.append(f"cumulative {quantity.value:g} MMT reaches the target")
+            elif signal == "mention" and not _RESTATE.search(sentence) and not _SPEC.search(sentence) and (
+                re.search(r"\b(bought|purchased|booked|sold|shipped|exported|imported|sales)\b", sentence, re.I)
+            ):
+                signal, confidence, cue_text = "progress", 0.65, quantity.text
+        if signal != "mention":
+            if official:
+                confidence += 0.1
+                notes.append("official source")
+            elif _ATTRIBUTED.search(sentence):
+                confidence += 0.05
+                notes.append("attributed to officials")
+            if _COMMENTARY.search(sentence) or _COMMENTARY_TITLE.search(doc.report.title):
+                confidence -= 0.15
+                notes.append("commentary, not a statement of fact")
+        if i == 0 and doc.title_end:
+            confidence -= 0.05
+        confidence = max(0.05, min(0.99, confidence))
+        strength = {"mention": 0.0}.get(signal, 1.0) + confidence
+        return _Reading(signal, round(confidence, 3), i, cue_text, notes, quantity, new_date, strength)
+
+    @staticmethod
+    def _window(sentence: str, cue_start: int) -> str:
+        """The words before a cue in its own clause: where "not", "could" and "will" change its meaning."""
+        head = sentence[:cue_start]
+        breaks = list(_CLAUSE_BREAK.finditer(head))
+        if breaks:
+            head = head[breaks[-1].end() :]
+        words = head.split()
+        return " ".join(words[-8:])
+
+    @staticmethod
+    def _modal_before(sentence: str, pos: int) -> bool:
+        words = sentence[:pos].split()[-3:]
+        return bool(
+            words
+            and re.search(r"\b(will|to|shall|'ll|would|could|may|might|must|not|n't|did|does|cannot)$", " ".join(words), re.I)
+        )
+
+    @staticmethod
+    def _extension_ok(cc: _Compiled, sentence: str, m: re.Match[str]) -> bool:
+        """"Extended" must be about renewing the time limit, not the rule extending controls to affiliates."""
+        if cc.commitment.ends is None and "extend" not in cc.commitment.title.lower():
+            return False
+        tail = sentence[m.start() : m.end() + 80]
+        return bool(
+            re.search(
+                r"suspension|pause|truce|exclusions?|exemptions?|waiver|reprieve|deadline|until|through|another|"
+                r"further|additional|one more year|\d+ (?:days|months|years?)|by (?:a|one|two|six) (?:year|month)s?",
+                tail,
+                re.I,
+            )
+        )
+
+    @staticmethod
+    def _overdue(cc: _Compiled, published: dt.date | None) -> bool:
+        limit = cc.commitment.due or cc.commitment.effective
+        return bool(published and limit and published > limit)
+
+    @staticmethod
+    def _quantity(cc: _Compiled, sentence: str) -> Quantity | None:
+        if cc.commitment.target is None:
+            return None
+        qs = extract_quantities(sentence, cc.commitment.target.unit)
+        if not qs:
+            return None
+        cum = [q for q in qs if q.cumulative]
+        return max(cum or qs, key=lambda q: q.value)
+
+    # -- family disambiguation (the 2025 and the 2026 soybean pledges share their words)
+
+    def _family_score(self, cc: _Compiled, doc: _Doc, sentences: set[int]) -> float:
+        c = cc.commitment
+        text = " ".join(doc.sentence(s) for s in sorted(sentences))
+        score = 0.0
+        years = {int(y) for y in re.findall(r"\b(20\d\d)\b", text)}
+        pub = doc.published
+        if pub is not None:
+            low = text.lower()
+            if re.search(r"\bnext year\b|\bin the coming year\b", low):
+                years.add(pub.year + 1)
+            if re.search(r"\bthis year\b|\bby (?:the )?(?:end of the year|year-end|year end)\b", low):
+                years.add(pub.year)
+            if re.search(r"\blast year\b", low):
+                years.add(pub.year - 1)
+        due_year = c.due.year if c.due else None
+        if due_year in years:
+            score += 2
+        elif years and due_year is not None:
+            score -= 1
+        if c.target is not None:
+            for q in extract_quantities(text, c.target.unit):
+                if abs(q.value - c.target.value) < 0.05:
+                    score += 2
+            for sib in cc.family:
+                t = self._compiled[sib].commitment.target
+                if sib != cc.index and t is not None and t.value != c.target.value:
+                    if any(abs(q.value - t.value) < 0.05 for q in extract_quantities(text, t.unit)):
+                        score -= 2
+        if pub is not None:
+            start = c.announced
+            end = c.due or c.ends
+            if end is not None and start <= pub <= end:
+                score += 1
+            # the period a purchase pledge covers: the 2026 pledge is about buying in 2026
+            if due_year is not None and pub.year == due_year:
+                score += 0.5
+        return score
+
+    # -- public API
 
     def match(self, report: Report) -> list[Match]:
-        return [e.match for e in self.explain(report) if e.match is not None]
+        """The matches for one report: only commitments whose aliases occur are examined."""
+        doc = self._scan(report)
+        candidates: set[int] = set()
+        for h in doc.hits_by_sentence:
+            for k in h:
+                owners = self._alias_owner.get(k)
+                if owners:
+                    candidates.update(owners)
+        return [e.match for e in self._judge(doc, sorted(candidates), explain=False) if e.match is not None]
 
     def explain(self, report: Report) -> list[Explanation]:
-        text = f"{report.title}. {report.summary}"
-        out = []
-        for c in self.commitments:
+        """One explanation per commitment on the watchlist, matched or not, with the reasons."""
+        doc = self._scan(report)
+        return self._judge(doc, list(range(len(self._compiled))), explain=True)
+
+    def _judge(self, doc: _Doc, indices: list[int], explain: bool) -> list[Explanation]:
+        official = bool(OFFICIAL_HINTS.search(f"{doc.report.source} {doc.report.link}"))
+        out: list[Explanation] = []
+        readings: dict[int, tuple[_Reading, _Unit, list[_Unit]]] = {}
+        exps: dict[int, Explanation] = {}
+        for idx in indices:
+            cc = self._compiled[idx]
+            c = cc.commitment
             exp = Explanation(c.id, False)
-            if report.published is not None and report.published.date() < c.announced:
-                exp.reasons.append("published before the commitment was announced")
-                out.append(exp)
+            exps[idx] = exp
+            reasons: list[str] | None = exp.reasons if explain else None
+            if doc.published is not None and doc.published < c.announced:
+                exp.reasons.append(
+                    f"published {doc.published} before the commitment was announced on {c.announced}: never evidence"
+                )
                 continue
-            for sentence in re.split(r"(?<=[.!?])\s+", text):
-                low = sentence.lower()
-                alias = next((a for a in c.terms.aliases if a.lower() in low), None)
-                if alias and all(any(t.lower() in low for t in g) for g in c.terms.require):
-                    signal: Signal = "mention"
-                    cue = ""
-                    for word, sig in (("took effect", "fulfilled"), ("came into force", "fulfilled"),
-                                      ("will", "progress")):
-                        if word in low:
-                            signal, cue = sig, word  # type: ignore[assignment]
-                            break
-                    exp.matched = True
-                    exp.match = Match(c.id, signal, 0.6, sentence.strip(), cue, f"alias {alias!r}")
-                    break
+            if not any(k in cc.aliases for h in doc.hits_by_sentence for k in h):
+                exp.reasons.append("no alias of this commitment in the text")
+                continue
+            units = self._units(cc, doc, reasons)
+            if not units:
+                exp.reasons.append("no sentence (or title plus sentence) holds the whole subject")
+                continue
+            best: tuple[_Reading, _Unit] | None = None
+            for u in units:
+                r = self._read(cc, doc, u, official)
+                if best is None or r.strength > best[0].strength:
+                    best = (r, u)
+            assert best is not None
+            readings[idx] = (best[0], best[1], units)
+        self._resolve_families(doc, readings, exps)
+        self._drop_namings(doc, readings, exps)
+        for idx in indices:
+            exp = exps[idx]
+            if idx in readings:
+                r, u, units = readings[idx]
+                cc = self._compiled[idx]
+                evidence = doc.sentence(r.sentence)
+                parts = [f"alias {u.alias!r} in sentence {u.focus}" + (" (with the title)" if len(u.sentences) == 2 else "")]
+                if u.group_terms:
+                    parts.append("required words " + ", ".join(repr(t) for t in u.group_terms))
+                if r.cue:
+                    parts.append(f"cue {r.cue!r} -> {r.signal}")
+                else:
+                    parts.append("no status cue: mention")
+                parts.extend(r.notes)
+                if r.quantity is not None:
+                    parts.append(f"quantity {r.quantity.value:g} {r.quantity.unit} ({'cumulative' if r.quantity.cumulative else 'single'})")
+                if r.new_date is not None:
+                    parts.append(f"date {r.new_date}")
+                explanation = "; ".join(parts)
+                exp.matched = True
+                exp.reasons.extend(parts)
+                exp.match = Match(
+                    cc.commitment.id, r.signal, r.confidence, evidence, r.cue, explanation, r.quantity, r.new_date
+                )
             out.append(exp)
         return out
+
+    def _resolve_families(
+        self, doc: _Doc, readings: dict[int, tuple[_Reading, _Unit, list[_Unit]]], exps: dict[int, Explanation]
+    ) -> None:
+        """Keep one pledge of a family unless the text clearly speaks about several."""
+        done: set[int] = set()
+        for idx in list(readings):
+            cc = self._compiled[idx]
+            if not cc.family or idx in done:
+                continue
+            members = [m for m in cc.family if m in readings]
+            done.update(cc.family)
+            if len(members) < 2:
+                continue
+            scores = {}
+            for m in members:
+                sents = {s for u in readings[m][2] for s in u.sentences}
+                scores[m] = self._family_score(self._compiled[m], doc, sents)
+            top = max(scores.values())
+            keep = {m for m, s in scores.items() if s == top}
+            if len(keep) > 1:
+                keep = {min(keep, key=lambda m: self._compiled[m].commitment.due or dt.date.max)}
+            # a text with explicit evidence for two pledges keeps both
+            keep |= {m for m, s in scores.items() if s >= 2 and top >= 2 and top - s <= 0.5}
+            for m in members:
+                if m not in keep:
+                    del readings[m]
+                    other = self._compiled[max(keep, key=lambda k: scores[k])].commitment.id
+                    exps[m].reasons.append(f"shares its words with {other}, which fits the dates and amounts better")
+
+    def _drop_namings(
+        self, doc: _Doc, readings: dict[int, tuple[_Reading, _Unit, list[_Unit]]], exps: dict[int, Explanation]
+    ) -> None:
+        """Commentary that only names the deal ("the truce covered soybeans, rare earths and fentanyl")
+        says nothing about any one commitment: a bare mention in a list of three or more subjects, or in
+        an opinion piece, is dropped."""
+        per_sentence = Counter(r.sentence for r, _, _ in readings.values())
+        for idx in list(readings):
+            r, _, _ = readings[idx]
+            if r.signal != "mention":
+                continue
+            if per_sentence[r.sentence] >= 3:
+                del readings[idx]
+                exps[idx].reasons.append("only named in a list of the deal's parts, with nothing said about it")
+            elif _COMMENTARY_TITLE.search(doc.report.title):
+                del readings[idx]
+                exps[idx].reasons.append("only named in an opinion piece")
+
+
+# --- explain helpers for the CLI ---------------------------------------------------------------------
+
+
+def format_explanations(explanations: Sequence[Explanation], verbose: bool = False) -> str:
+    """Readable text for `trade-monitor explain`: matches first, then why the others did not match.
+
+    Commitments that were never candidates (none of their aliases occur) are listed in one line unless
+    ``verbose``, so the output stays readable with a long watchlist.
+    """
+    lines: list[str] = []
+    matched = [e for e in explanations if e.matched and e.match is not None]
+    others = [e for e in explanations if not e.matched]
+    for e in matched:
+        m = e.match
+        assert m is not None
+        lines.append(f"MATCH {e.commitment}: {m.signal} (confidence {m.confidence:.2f})")
+        lines.append(f"  evidence: {m.evidence}")
+        for r in e.reasons:
+            lines.append(f"  - {r}")
+    if not matched:
+        lines.append("no commitment matched")
+    silent = [e.commitment for e in others if e.reasons == ["no alias of this commitment in the text"]]
+    for e in others:
+        if e.commitment in silent and not verbose:
+            continue
+        lines.append(f"no match {e.commitment}:")
+        for r in e.reasons:
+            lines.append(f"  - {r}")
+    if silent and not verbose:
+        lines.append(f"no alias found for: {', '.join(silent)}")
+    return "\n".join(lines)
+
+
+def explain_text(engine: EvidenceEngine, text: str, published: dt.datetime | dt.date | None = None) -> str:
+    """What `trade-monitor explain "TEXT" [--published DATE]` prints.
+
+    The first line of ``text`` (or its first sentence when it is one line) is read as the title.
+    """
+    if isinstance(published, dt.date) and not isinstance(published, dt.datetime):
+        published = dt.datetime(published.year, published.month, published.day, tzinfo=dt.UTC)
+    title, _, summary = text.strip().partition("\n")
+    report = Report("explain", title.strip(), summary.strip(), published)
+    return format_explanations(engine.explain(report))
+
+
+# --- evaluation ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LabelledReport:
+    report: Report
+    labels: dict[str, Signal]
+    split: str = "dev"
+    note: str = ""
+
+
+def _parse_dt(value: object) -> dt.datetime | None:
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        d = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return d if d.tzinfo else d.replace(tzinfo=dt.UTC)
+
+
+def load_labelled(path: str | Path) -> list[LabelledReport]:
+    """JSON lines: ``{"id", "title", "summary", "published", "link", "source", "labels": {id: signal}}``
+    plus optional ``split`` ("dev" or "heldout") and ``note``."""
+    out: list[LabelledReport] = []
+    for n, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        row = json.loads(line)
+        labels = row.get("labels") or {}
+        for cid, sig in labels.items():
+            if sig not in SIGNALS:
+                raise ValueError(f"{path}:{n}: {cid}: unknown signal {sig!r}")
+        rep = Report(
+            str(row["id"]), row.get("title", ""), row.get("summary", ""), _parse_dt(row.get("published")),
+            row.get("link", ""), row.get("source", ""),
+        )  # fmt: skip
+        out.append(LabelledReport(rep, cast(dict[str, Signal], labels), row.get("split", "dev"), row.get("note", "")))
+    return out
+
+
+@dataclass
+class EvalResult:
+    """Relevance over (report, commitment) pairs and signal accuracy on the pairs both sides found."""
+
+    reports: int = 0
+    tp: int = 0
+    fp: int = 0
+    fn: int = 0
+    signal_correct: int = 0
+    signal_total: int = 0
+    confusion: dict[tuple[str, str], int] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+    label: str = ""
+
+    @property
+    def precision(self) -> float:
+        return self.tp / (self.tp + self.fp) if self.tp + self.fp else 1.0
+
+    @property
+    def recall(self) -> float:
+        return self.tp / (self.tp + self.fn) if self.tp + self.fn else 1.0
+
+    @property
+    def f1(self) -> float:
+        p, r = self.precision, self.recall
+        return 2 * p * r / (p + r) if p + r else 0.0
+
+    @property
+    def signal_accuracy(self) -> float:
+        return self.signal_correct / self.signal_total if self.signal_total else 1.0
+
+    def format(self, max_errors: int = 20) -> str:
+        head = f"evaluation{' (' + self.label + ')' if self.label else ''}: {self.reports} reports"
+        lines = [
+            head,
+            f"relevance  precision {self.precision:.3f}  recall {self.recall:.3f}  F1 {self.f1:.3f}"
+            f"  (tp {self.tp}, fp {self.fp}, fn {self.fn})",
+            f"signal accuracy on relevant pairs {self.signal_accuracy:.3f} ({self.signal_correct}/{self.signal_total})",
+            "confusion matrix (rows: labelled, columns: predicted; '-' = no match)",
+        ]
+        cols = [*SIGNALS, "-"]
+        width = max(len(c) for c in cols) + 1
+        lines.append(" " * width + "".join(c[:9].rjust(10) for c in cols))
+        for g in cols:
+            row = "".join(str(self.confusion.get((g, p), 0)).rjust(10) for p in cols)
+            lines.append(g.ljust(width) + row)
+        if self.errors:
+            lines.append(f"errors ({len(self.errors)}, first {min(max_errors, len(self.errors))}):")
+            lines.extend("  " + e for e in self.errors[:max_errors])
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.format()
+
+
+def evaluate(engine: EvidenceEngine, labelled_path: str | Path, split: str | None = None) -> EvalResult:
+    """Score the engine on a labelled set (``split`` "dev" or "heldout" restricts it)."""
+    items = [x for x in load_labelled(labelled_path) if split is None or x.split == split]
+    res = EvalResult(label=split or "all")
+    for item in items:
+        res.reports += 1
+        got = {m.commitment: m for m in engine.match(item.report)}
+        gold = item.labels
+        for cid in set(got) | set(gold):
+            g = gold.get(cid)
+            p = got[cid].signal if cid in got else None
+            key = (g or "-", p or "-")
+            res.confusion[key] = res.confusion.get(key, 0) + 1
+            if g and p:
+                res.tp += 1
+                res.signal_total += 1
+                if g == p:
+                    res.signal_correct += 1
+                else:
+                    res.errors.append(f"{item.report.id} {cid}: signal {p}, labelled {g}: {got[cid].explanation}")
+            elif p:
+                res.fp += 1
+                res.errors.append(f"{item.report.id} {cid}: false match ({p}): {got[cid].evidence[:100]}")
+            else:
+                res.fn += 1
+                res.errors.append(f"{item.report.id} {cid}: missed (labelled {g}): {item.report.title[:80]}")
+    return res

@@ -303,7 +303,9 @@ def _fix_mislabelled_utf8(body: bytes, headers: dict[str, str]) -> None:
     content_type = headers.get("content-type", "")
     header_charset = _CHARSET.search(content_type)
     declared = _XML_DECL.match(body[:512])
-    labels = [m.group(1) for m in (header_charset, declared) if m]
+    labels = [header_charset.group(1)] if header_charset else []
+    if declared:
+        labels.append(declared.group(1).decode("ascii", "replace"))
     if not labels or not any(_SINGLE_BYTE_LABELS.match(label) for label in labels):
         return
     try:
@@ -369,7 +371,7 @@ def parse_feed(body: bytes, headers: Mapping[str, str] | None = None, url: str |
     channel = parsed.get("feed") or {}
     normalised = [normalise_entry(e) for e in raw_entries[:MAX_ENTRIES]]
     over_cap = max(0, len(raw_entries) - MAX_ENTRIES)
-    useful = [e for e in normalised if e.title or e.summary or e.link]
+    useful = [e for e in normalised if e.title or e.summary or e.link or e.guid]
     entries, duplicates = _disambiguate(useful)
     return ParsedFeed(
         title=_text(channel, "title"),

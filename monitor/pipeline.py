@@ -21,6 +21,7 @@ from monitor.delivery import Alerter
 from monitor.errors import NotAFeedError
 from monitor.evidence import EvidenceEngine, Match, Report
 from monitor.fetch import Fetcher, FetchResult, FetchState, plan_next_poll
+from monitor.observability import NULL_HOOKS, PipelineHooks
 from monitor.parse import FeedEntry, ParsedFeed, parse_feed
 from monitor.store import EntryRow, EvidenceRow, SourceRow, StatusChangeRow, Store, as_utc, utcnow
 from monitor.tracking import TrackEvent, Tracker, publisher_of, story_key
@@ -42,6 +43,9 @@ class IngestOutcome:
 
 class Monitor:
     """The stages of the pipeline over one config and one store."""
+
+    # Metric and log hooks; the daemon installs its `Metrics`, everything else keeps the no-op default.
+    hooks: PipelineHooks = NULL_HOOKS
 
     def __init__(self, config: Config, store: Store, clock: Callable[[], dt.datetime] = utcnow) -> None:
         self.store = store
@@ -104,6 +108,7 @@ class Monitor:
             outcome.events = events
             outcome.changes = [e.change for e in events if e.change is not None]
             outcome.alerts = len(self.alerter.enqueue(session, events, fetched_at))
+        self.hooks.on_ingest(source.name, outcome, new_evidence)
         return outcome
 
     def _new_entry(self, source: SourceRow, entry: FeedEntry, fetched_at: dt.datetime) -> EntryRow:
@@ -171,7 +176,56 @@ class Monitor:
         with self.store.session() as session:
             events = self.tracker.check_deadlines(session, now)
             self.alerter.enqueue(session, events, now)
-        return [e.change for e in events if e.change is not None]
+        changes = [e.change for e in events if e.change is not None]
+        self.hooks.on_changes(changes)
+        return changes
+
+    def rematch_recent(self, commitment_ids: Sequence[str], since: dt.datetime) -> IngestOutcome:
+        """Match entries stored since ``since`` against the given (newly added) commitments only.
+
+        A commitment added to a running daemon would otherwise only see reports that arrive after the
+        edit, and the report that prompted the user to add it is usually already stored. Existing
+        commitments are left alone: their evidence was judged when the entries arrived.
+        """
+        outcome = IngestOutcome()
+        wanted = set(commitment_ids)
+        if not wanted:
+            return outcome
+        now = self.clock()
+        new_evidence: list[EvidenceRow] = []
+        with self.store.session() as session:
+            rows = session.exec(
+                select(EntryRow, SourceRow)
+                .where(EntryRow.source_id == SourceRow.id)
+                .where((col(EntryRow.fetched_at) >= since) | (col(EntryRow.published) >= since))
+                .order_by(col(EntryRow.id))
+            ).all()
+            for entry, source in rows:
+                published = as_utc(entry.published) or as_utc(entry.fetched_at) or now
+                report = Report(str(entry.id), entry.title, entry.summary, published, entry.link, source.name)
+                for m in self.engine.match(report):
+                    if m.commitment not in wanted:
+                        continue
+                    if published.date() < self.config.commitment(m.commitment).announced:
+                        continue
+                    existing = session.exec(
+                        select(EvidenceRow).where(EvidenceRow.entry_id == entry.id)
+                        .where(EvidenceRow.commitment_id == m.commitment)
+                    ).first()
+                    if existing is not None:
+                        continue
+                    ev = self._evidence_row(None, source, entry, m, published)
+                    session.add(ev)
+                    session.flush()
+                    new_evidence.append(ev)
+            outcome.evidence = len(new_evidence)
+            if new_evidence:
+                events = self.tracker.on_evidence(session, new_evidence, now)
+                outcome.events = events
+                outcome.changes = [e.change for e in events if e.change is not None]
+                outcome.alerts = len(self.alerter.enqueue(session, events, now))
+            self.hooks.on_ingest("rematch", outcome, new_evidence)
+        return outcome
 
     # --- polling ---------------------------------------------------------------------------------
 
@@ -212,6 +266,7 @@ class Monitor:
                 self._record_failure(session, row, result, now)
             else:
                 self._record_success(session, row, result, now)
+            self.hooks.on_poll(row.name, result)
             if feed is not None:
                 outcome = self.ingest_in(session, row, feed, now)
                 if outcome.new_entries or outcome.changes:

@@ -10,8 +10,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import hashlib
 import logging
 import signal
+import threading
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -22,6 +24,7 @@ from monitor.config import Config, load_config
 from monitor.delivery import Deliverer
 from monitor.errors import ConfigError
 from monitor.fetch import Fetcher
+from monitor.observability import REDACTOR, Metrics, sd_notify
 from monitor.pipeline import Monitor
 from monitor.store import Store, redact_db_url, utcnow
 
@@ -39,11 +42,29 @@ class Daemon:
         poll_tick: float = 30.0,
         deliver_tick: float = 5.0,
         shutdown_grace: float = 20.0,
+        http: str | None = None,
+        watch_config: bool = False,
+        rematch_lookback: float = 7 * 86400.0,
+        retention: float | None = 90 * 86400.0,
     ) -> None:
+        REDACTOR.add_db_url(db_url)  # before anything can log or raise with the URL in it
         self.config_dir = config_dir
         self.config: Config = load_config(config_dir)
+        REDACTOR.add_config(self.config)
         self.store = Store(db_url)
         self.monitor = Monitor(self.config, self.store)
+        self.metrics = Metrics()
+        self.metrics.add_store(self.store)
+        self.monitor.hooks = self.metrics
+        # Operations (issue 6): health endpoint, hot reload, look-back for new commitments, retention.
+        self.http = http
+        self.web: Any = None  # monitor.web.WebServer once started
+        self.watch_config = watch_config
+        self.rematch_lookback = rematch_lookback
+        self.retention = retention
+        self.last_reload_error: str | None = None
+        self._reload_lock = threading.Lock()
+        self._watch_task: asyncio.Task[None] | None = None
         self.deliverer = Deliverer(self.store, self.config)
         self.fetcher = Fetcher()
         self.poll_tick = poll_tick
@@ -55,7 +76,7 @@ class Daemon:
         self.started_at = utcnow()
         self.last_poll_at: dt.datetime | None = None
 
-    def _guard(self, name: str, job: Callable[[], Awaitable[None]]) -> Callable[[], Awaitable[None]]:
+    def _guard(self, name: str, job: Callable[[], Awaitable[object]]) -> Callable[[], Awaitable[None]]:
         """Each job registers itself so shutdown can wait for it, and never takes new work while stopping."""
 
         async def run() -> None:
@@ -77,6 +98,7 @@ class Daemon:
     async def poll_once(self) -> list[str]:
         outcomes = await self.monitor.poll_due(self.fetcher)
         self.last_poll_at = utcnow()
+        self.metrics.last_poll.set(self.last_poll_at.timestamp())
         return outcomes
 
     async def deliver_once(self) -> None:
@@ -86,18 +108,99 @@ class Daemon:
         await asyncio.to_thread(self.monitor.check_deadlines, utcnow())
 
     def reload(self) -> bool:
-        """Apply an edited config; an invalid edit keeps the last good config running."""
+        """Apply an edited config; an invalid edit keeps the last good config running.
+
+        Called from SIGHUP and from the config-folder watcher (possibly at once, hence the lock). A
+        rejected edit is logged with each problem's file:line and sent to the ops route once per
+        distinct error, so a user who saved a typo and walked away still hears about it. Commitments
+        new to the database start `pending` and are matched against entries within the look-back.
+        """
+        with self._reload_lock:
+            try:
+                config = load_config(self.config_dir)
+            except ConfigError as exc:
+                self._reload_rejected(exc)
+                return False
+            REDACTOR.add_config(config)
+            self.config = config
+            added = self.monitor.apply_config(config)
+            self.deliverer.config = config
+            self.last_reload_error = None
+            self.metrics.on_reload(True)
+            log.info("config reloaded: %d commitments (%d new), %d sources", len(config.commitments),
+                     len(added), len(config.sources.sources))
+            if added and self.rematch_lookback > 0:
+                since = utcnow() - dt.timedelta(seconds=self.rematch_lookback)
+                outcome = self.monitor.rematch_recent(added, since)
+                log.info("new commitments %s matched against entries since %s: %d evidence, %d changes",
+                         ", ".join(added), f"{since:%Y-%m-%d %H:%M}", outcome.evidence, len(outcome.changes))
+            return True
+
+    def _reload_rejected(self, exc: ConfigError) -> None:
+        message = str(exc)
+        self.metrics.on_reload(False)
+        log.error("config reload rejected, keeping the running config:\n%s", message)
+        if message == self.last_reload_error:
+            return
+        self.last_reload_error = message
+        now = utcnow()
+        key = "config-invalid:" + hashlib.sha256(f"{now:%Y-%m-%d}\n{message}".encode()).hexdigest()[:16]
         try:
-            config = load_config(self.config_dir)
-        except ConfigError as exc:
-            log.error("config reload rejected, keeping the running config:\n%s", exc)
-            return False
-        self.config = config
-        added = self.monitor.apply_config(config)
-        self.deliverer.config = config
-        log.info("config reloaded: %d commitments (%d new), %d sources", len(config.commitments), len(added),
-                 len(config.sources.sources))
-        return True
+            with self.store.session() as session:
+                self.monitor.alerter.enqueue_ops(
+                    session, key, "Config edit rejected: the daemon keeps running the previous config",
+                    f"An edit in {self.config_dir} is invalid and was not applied:\n{message}", now)
+        except Exception:
+            log.exception("could not queue the ops alert about the rejected config")
+
+    async def watch_config_dir(self) -> None:
+        """Reload on any change in the config folder (editors save by writing a new file and renaming)."""
+        from watchfiles import awatch
+
+        log.info("watching %s for config edits", self.config_dir)
+        async for changes in awatch(self.config_dir, stop_event=self.stopping, debounce=400, step=50,
+                                    recursive=True):
+            names = sorted({Path(p).name for _, p in changes})
+            log.info("config folder changed (%s); reloading", ", ".join(names))
+            await asyncio.to_thread(self.reload)
+
+    async def prune_once(self) -> None:
+        if self.retention is None or self.retention <= 0:
+            return
+        cutoff = utcnow() - dt.timedelta(seconds=self.retention)
+        pruned = await asyncio.to_thread(self.store.prune_entries, cutoff)
+        self.metrics.pruned.inc(pruned)
+        if pruned:
+            log.info("retention: removed %d entries without evidence fetched before %s", pruned,
+                     f"{cutoff:%Y-%m-%d}")
+
+    def readiness_checks(self) -> dict[str, Any]:
+        """The checks behind /readyz: database reachable, scheduler running, config loaded."""
+
+        def database() -> tuple[bool, str]:
+            ok = self.store.ping()
+            return ok, "reachable" if ok else "not reachable"
+
+        def scheduler() -> tuple[bool, str]:
+            ok = bool(self.scheduler.running) and not self.stopping.is_set()
+            return ok, "running" if ok else ("stopping" if self.stopping.is_set() else "not running")
+
+        def config() -> tuple[bool, str]:
+            detail = f"{len(self.config.commitments)} commitments, {len(self.config.sources.sources)} sources"
+            if self.last_reload_error:
+                detail += "; last edit rejected, running the previous config"
+            return True, detail
+
+        return {"database": database, "scheduler": scheduler, "config": config}
+
+    async def start_web(self) -> None:
+        if not self.http:
+            return
+        from monitor.web import WebServer, parse_address
+
+        host, port = parse_address(self.http)
+        self.web = WebServer(self.metrics.registry, self.readiness_checks(), host, port)
+        await self.web.start()
 
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
@@ -112,7 +215,14 @@ class Daemon:
                                next_run_time=now, max_instances=1, coalesce=True, id="deliver")
         self.scheduler.add_job(self._guard("deadlines", self.deadlines_once), "cron", hour=0, minute=5,
                                next_run_time=now, max_instances=1, coalesce=True, id="deadlines")
+        if self.retention:
+            self.scheduler.add_job(self._guard("retention", self.prune_once), "cron", hour=3, minute=17,
+                                   max_instances=1, coalesce=True, id="retention")
         self.scheduler.start()
+        await self.start_web()
+        if self.watch_config:
+            self._watch_task = asyncio.create_task(self.watch_config_dir(), name="watch-config")
+        sd_notify("READY=1")
         log.info("trade-monitor running: %d commitments, %d sources, database %s",
                  len(self.config.commitments), len(self.config.sources.sources), redact_db_url(self.store.url))
         try:
@@ -124,6 +234,13 @@ class Daemon:
         """Stop taking new work, let in-flight work finish (or cancel it after a grace period), close up."""
         log.info("stopping: waiting for %d running jobs", len(self.in_flight))
         self.stopping.set()
+        sd_notify("STOPPING=1")
+        if self._watch_task is not None:
+            self._watch_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._watch_task
+        if self.web is not None:
+            await self.web.close()
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
         if self.in_flight:

@@ -13,12 +13,14 @@ import json
 import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
+from dataclasses import field as dc_field
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Column, Index, Text, UniqueConstraint, event, text
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Field, Session, SQLModel, col, create_engine, select
 
 from monitor.errors import StorageError
@@ -178,6 +180,15 @@ class AlertRow(SQLModel, table=True):
     last_error: str | None = None
     created_at: dt.datetime = Field(default_factory=utcnow)
     sent_at: dt.datetime | None = None
+    # Delivery (monitor/delivery.py): the same message in the three formats Apprise targets take, rendered
+    # once at enqueue time so retries send exactly what was decided in the status-change transaction.
+    body_text: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    body_html: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    in_digest: bool = False
+    folded_into: int | None = None
+    lease_owner: str | None = None
+    first_attempt_at: dt.datetime | None = Field(default=None, index=True)
+    held_reason: str | None = None
 
     @property
     def tag_list(self) -> list[str]:
@@ -197,6 +208,22 @@ class DeliveryRow(SQLModel, table=True):
     attempts: int = 0
     last_error: str | None = None
     sent_at: dt.datetime | None = None
+    # Two-phase send: 'sending' with a fresh attempt id is committed before the send; a row still
+    # 'sending' after its worker died has an unknown outcome (see monitor/delivery.py).
+    attempt_id: str | None = None
+    sending_at: dt.datetime | None = None
+    redeliveries: int = 0
+
+
+class DigestItemRow(SQLModel, table=True):
+    """Which alerts a digest already carried, so each alert appears in one daily and one weekly digest."""
+
+    __tablename__ = "digest_item"
+    __table_args__ = (UniqueConstraint("digest_kind", "alert_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    digest_kind: str
+    alert_id: int = Field(foreign_key="alert.id", index=True)
+    digest_alert_id: int = Field(foreign_key="alert.id")
 
 
 def default_db_url() -> str:
@@ -412,14 +439,97 @@ class Store:
         with self.session() as s:
             return list(s.exec(select(DeliveryRow).where(DeliveryRow.alert_id == alert_id)).all())
 
+    # --- operations: metrics and retention ---------------------------------------------------------
+
+    def ops_stats(self, now: dt.datetime) -> OpsStats:
+        """What an operator's dashboard needs, in a handful of aggregate queries (run at scrape time)."""
+        from sqlalchemy import func
+
+        stats = OpsStats()
+        with self.session() as s:
+            for state, route, count, oldest in s.exec(
+                select(AlertRow.state, AlertRow.route, func.count(), func.min(AlertRow.created_at))
+                .group_by(col(AlertRow.state), col(AlertRow.route))
+            ).all():
+                stats.alerts[(state, route)] = int(count)
+                if state == "pending":
+                    stats.outbox_depth += int(count)
+                    age = (now - (as_utc(oldest) or now)).total_seconds()
+                    stats.outbox_oldest_age = max(stats.outbox_oldest_age, age)
+            for row in s.exec(select(SourceRow)).all():
+                state = "disabled" if not row.enabled else ("failing" if row.consecutive_failures else "ok")
+                stats.sources[state] = stats.sources.get(state, 0) + 1
+                if row.enabled and row.consecutive_failures:
+                    stats.failing[row.name] = row.consecutive_failures
+                due = as_utc(row.next_poll_at)
+                if row.enabled and due is not None and due < now:
+                    stats.poll_lag = max(stats.poll_lag, (now - due).total_seconds())
+                success = as_utc(row.last_success_at)
+                if success is not None:
+                    stats.last_success = max(stats.last_success, success.timestamp())
+            for status, count in s.exec(
+                select(CommitmentRow.status, func.count())
+                .where(CommitmentRow.archived == False)  # noqa: E712
+                .group_by(col(CommitmentRow.status))
+            ).all():
+                stats.commitments[status] = int(count)
+        return stats
+
+    def prune_entries(self, older_than: dt.datetime, batch: int = 5000) -> int:
+        """Delete entries fetched before ``older_than`` that no evidence points to; returns how many.
+
+        Evidence, status changes and alerts are the record users rely on and are never pruned; an entry
+        with evidence stays because its evidence references it. Batched so a first prune of a large
+        database does not hold a write lock for long.
+        """
+        from sqlalchemy import delete
+
+        total = 0
+        while True:
+            with self.session() as s:
+                has_evidence = select(EvidenceRow.entry_id).where(col(EvidenceRow.entry_id).is_not(None))
+                ids = list(
+                    s.exec(
+                        select(EntryRow.id)
+                        .where(col(EntryRow.fetched_at) < older_than)
+                        .where(col(EntryRow.id).not_in(has_evidence))
+                        .limit(batch)
+                    ).all()
+                )
+                if ids:
+                    s.exec(delete(EntryRow).where(col(EntryRow.id).in_(ids)))
+            total += len(ids)
+            if len(ids) < batch:
+                return total
+
+
+@dataclass
+class OpsStats:
+    """Aggregates for metrics: outbox, alerts by (state, route), sources, poll lag, commitments."""
+
+    outbox_depth: int = 0
+    outbox_oldest_age: float = 0.0
+    alerts: dict[tuple[str, str], int] = dc_field(default_factory=dict)
+    sources: dict[str, int] = dc_field(default_factory=dict)
+    failing: dict[str, int] = dc_field(default_factory=dict)
+    poll_lag: float = 0.0
+    last_success: float = 0.0
+    commitments: dict[str, int] = dc_field(default_factory=dict)
+
 
 def add_alert_once(session: Session, alert: AlertRow) -> AlertRow | None:
     """Insert an alert unless one with the same idempotency key exists; returns the new row or None."""
     existing = session.exec(select(AlertRow).where(AlertRow.key == alert.key)).first()
     if existing is not None:
         return None
-    session.add(alert)
-    session.flush()
+    # A savepoint: when a concurrent worker inserted the same key between the check and the insert, only
+    # this alert is dropped, not the caller's whole status-change transaction.
+    try:
+        with session.begin_nested():
+            session.add(alert)
+            session.flush()
+    except IntegrityError:
+        return None
     return alert
 
 

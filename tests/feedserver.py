@@ -16,6 +16,7 @@ Usage::
         ...
         assert server.requests[-1].headers["if-none-match"] == '"v1"'
 
+An https:// URL pointing at the server fails the TLS handshake (it answers in plain HTTP).
 Each route is a `Route` (or a callable `Request -> Route` for logic such as per-request answers).
 A `Route` with `etag`/`last_modified` answers conditional requests with 304 by itself.
 """
@@ -200,7 +201,12 @@ class FeedServer:
         try:
             while True:
                 try:
-                    head = await reader.readuntil(b"\r\n\r\n")
+                    first = await reader.readexactly(1)
+                    if first == b"\x16":  # a TLS ClientHello: answer in plain HTTP, a TLS error for https://
+                        writer.write(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
+                        await writer.drain()
+                        return
+                    head = first + await reader.readuntil(b"\r\n\r\n")
                 except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, ConnectionError):
                     return
                 lines = head.decode("latin-1").split("\r\n")

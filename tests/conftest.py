@@ -1,0 +1,112 @@
+"""Fixtures shared by the test suite: config copies, databases and the third-party corpus."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHIPPED_CONFIG = ROOT / "config"
+CORPUS = ROOT.parent / "shared" / "corpus"
+
+
+@pytest.fixture
+def config_dir(tmp_path: Path) -> Path:
+    """A private copy of the shipped config/ that a test may edit."""
+    target = tmp_path / "config"
+    shutil.copytree(SHIPPED_CONFIG, target)
+    return target
+
+
+def write_sources(config_dir: Path, sources: list[tuple[str, str, bool]]) -> None:
+    """Replace sources.yaml with (name, url, official) entries."""
+    lines = ["version: 1", "sources:"]
+    for name, url, official in sources:
+        lines += [f"  - name: {name}", f"    url: {url}", f"    official: {str(official).lower()}"]
+    (config_dir / "sources.yaml").write_text("\n".join(lines) + "\n")
+
+
+def write_notify(config_dir: Path, urls: list[str]) -> None:
+    lines = ["version: 1", "urls:"] + [f"  - {u}" for u in urls]
+    (config_dir / "notify.yaml").write_text("\n".join(lines) + "\n")
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'monitor.sqlite'}"
+
+
+@pytest.fixture
+def corpus() -> Path:
+    if not CORPUS.is_dir():
+        pytest.skip(f"third-party corpus not found at {CORPUS} (it is not shipped with the project)")
+    return CORPUS
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """A fresh PostgreSQL database for one test, dropped afterwards.
+
+    Needs TRADE_MONITOR_TEST_PG (a URL whose role may CREATE DATABASE); .ci/run sets it after starting
+    the server.
+    """
+    base = os.environ.get("TRADE_MONITOR_TEST_PG")
+    if not base:
+        pytest.skip("PostgreSQL not configured: set TRADE_MONITOR_TEST_PG (.ci/run does)")
+    import psycopg
+
+    admin_url = base
+    try:
+        admin = psycopg.connect(admin_url, autocommit=True, connect_timeout=3)
+    except psycopg.OperationalError as exc:
+        pytest.skip(f"PostgreSQL not reachable at TRADE_MONITOR_TEST_PG: {exc}")
+    name = f"tm_{uuid.uuid4().hex[:12]}"
+    admin.execute(f"CREATE DATABASE {name}")
+    try:
+        yield base.rsplit("/", 1)[0] + "/" + name
+    finally:
+        admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        admin.close()
+
+
+class JsonSink:
+    """Records the JSON bodies Apprise's json:// plugin posts, on 127.0.0.1."""
+
+    def __init__(self) -> None:
+        import json
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        sink = self
+        self.posts: list[dict[str, object]] = []
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                sink.posts.append(json.loads(body))
+                self.send_response(200)
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"json://127.0.0.1:{self.server.server_address[1]}/hook"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def json_sink() -> Iterator[JsonSink]:
+    sink = JsonSink()
+    yield sink
+    sink.close()

@@ -1,0 +1,139 @@
+"""End to end: a local feed server, the real fetcher, parser, engine, tracker and Apprise delivery."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+from pathlib import Path
+
+from monitor.scheduler import Daemon
+from tests.conftest import JsonSink, write_notify, write_sources
+from tests.feedserver import FeedServer
+
+ANNOUNCE = (
+    "Washington to halve fentanyl tariff on Chinese goods",
+    "The United States will lower the fentanyl-related tariff on imports from China to 10 percent from "
+    "20 percent starting November 10.",
+    "2025-11-01T09:00:00+00:00",
+)
+IN_FORCE = (
+    "Lower fentanyl tariff on Chinese goods takes effect",
+    "The cut in the fentanyl tariff on goods from China, to 10 percent from 20 percent, took effect on "
+    "Monday, customs officials said.",
+    "2025-11-10T14:00:00+00:00",
+)
+
+
+def rss(items: list[tuple[str, str, str]], site: str = "https://notices.example.gov") -> bytes:
+    body = "".join(
+        f"<item><title>{t}</title><link>{site}/n/{i}</link><guid>n-{i}</guid>"
+        f"<pubDate>{dt.datetime.fromisoformat(p):%a, %d %b %Y %H:%M:%S +0000}</pubDate>"
+        f"<description>{s}</description></item>"
+        for i, (t, s, p) in enumerate(items)
+    )
+    return (f'<?xml version="1.0"?><rss version="2.0"><channel><title>Notices</title><link>{site}</link>'
+            f"{body}</channel></rss>").encode()
+
+
+async def _poll(daemon: Daemon) -> list[str]:
+    await asyncio.to_thread(_all_due, daemon)
+    outcomes = await daemon.poll_once()
+    await daemon.deliver_once()
+    return outcomes
+
+
+def _all_due(daemon: Daemon) -> None:
+    from monitor.store import SourceRow
+
+    with daemon.store.session() as s:
+        for row in s.query(SourceRow).all():
+            row.next_poll_at = None
+            s.add(row)
+
+
+async def test_fulfilment_alerts_exactly_once(config_dir: Path, sqlite_url: str, json_sink: JsonSink) -> None:
+    with FeedServer() as server:
+        server.set("/notices.xml", body=rss([ANNOUNCE]), headers={"Content-Type": "application/rss+xml"})
+        write_sources(config_dir, [("Notices", server.url("/notices.xml"), True)])
+        write_notify(config_dir, [json_sink.url])
+        daemon = Daemon(config_dir, sqlite_url)
+        try:
+            assert await _poll(daemon) == ["new"]
+            first = list(json_sink.posts)
+            row = daemon.store.commitment("us-fentanyl-tariff-cut")
+            assert row is not None and row.status == "in_progress"
+
+            server.set("/notices.xml", body=rss([ANNOUNCE, IN_FORCE]), headers={"Content-Type": "application/rss+xml"})
+            assert await _poll(daemon) == ["new"]
+            fulfilled = [p for p in json_sink.posts[len(first):] if "Fulfilled" in str(p.get("title"))]
+            assert len(fulfilled) == 1, json_sink.posts
+            alert = fulfilled[0]
+            assert "US cuts the fentanyl tariff" in str(alert["title"])
+            assert "In progress" in str(alert["message"]) and "Fulfilled" in str(alert["message"])
+            assert "notices.example.gov/n/1" in str(alert["message"]).replace("\\", "")
+            row = daemon.store.commitment("us-fentanyl-tariff-cut")
+            assert row is not None and row.status == "fulfilled"
+
+            count = len(json_sink.posts)
+            await _poll(daemon)
+            assert len(json_sink.posts) == count, "a third poll of the same feed must not alert again"
+        finally:
+            await daemon.shutdown()
+
+
+async def test_not_modified_costs_no_parse_and_no_entries(config_dir: Path, sqlite_url: str) -> None:
+    with FeedServer() as server:
+        server.set("/feed.xml", body=rss([ANNOUNCE]), etag='"v1"', headers={"Content-Type": "application/rss+xml"})
+        write_sources(config_dir, [("Feed", server.url("/feed.xml"), False)])
+        daemon = Daemon(config_dir, sqlite_url)
+        try:
+            assert await _poll(daemon) == ["new"]
+            from monitor.store import EntryRow
+
+            with daemon.store.session() as s:
+                entries_before = len(s.query(EntryRow).all())
+            assert await _poll(daemon) == ["not_modified"]
+            assert server.requests[-1].headers.get("if-none-match") == '"v1"'
+            with daemon.store.session() as s:
+                assert len(s.query(EntryRow).all()) == entries_before == 1
+            source = daemon.store.source_by_name("Feed")
+            assert source is not None and source.polls == 2 and source.entries_seen == 1
+        finally:
+            await daemon.shutdown()
+
+
+async def test_unreachable_source_is_recorded_and_backed_off(config_dir: Path, sqlite_url: str,
+                                                             caplog: object) -> None:
+    with FeedServer() as server:
+        server.set("/down.xml", status=503, body=b"busy")
+        write_sources(config_dir, [("Down", server.url("/down.xml"), False)])
+        daemon = Daemon(config_dir, sqlite_url)
+        try:
+            for _ in range(3):
+                assert await _poll(daemon) == ["error"]
+            source = daemon.store.source_by_name("Down")
+            assert source is not None
+            assert source.consecutive_failures == 3 and source.error_kind is not None
+            assert source.next_poll_at is not None and source.last_success_at is None
+            messages = [r.getMessage() for r in caplog.records if "Down:" in r.getMessage()]  # type: ignore[attr-defined]
+            assert len(messages) == 1, messages  # logged once per failure episode, not once per poll
+        finally:
+            await daemon.shutdown()
+
+
+def test_status_and_history_commands(config_dir: Path, sqlite_url: str, capsys: object) -> None:
+    from monitor.cli import main
+
+    doc = config_dir.parent / "notices.xml"
+    doc.write_bytes(rss([ANNOUNCE, IN_FORCE], site="https://www.whitehouse.gov"))
+    assert main(["replay", "--config-dir", str(config_dir), "--db", sqlite_url, str(doc)]) == 0
+    out = capsys.readouterr().out  # type: ignore[attr-defined]
+    changes = [json.loads(line) for line in out.splitlines()]
+    assert [c["to"] for c in changes if c["commitment"] == "us-fentanyl-tariff-cut"] == ["in_progress", "fulfilled"]
+    assert main(["status", "--config-dir", str(config_dir), "--db", sqlite_url]) == 0
+    table = capsys.readouterr().out  # type: ignore[attr-defined]
+    assert any(line.startswith("us-fentanyl-tariff-cut") and " fulfilled " in line for line in table.splitlines())
+    assert main(["history", "us-fentanyl-tariff-cut", "--config-dir", str(config_dir), "--db", sqlite_url]) == 0
+    history = capsys.readouterr().out  # type: ignore[attr-defined]
+    assert "STATUS in_progress -> fulfilled" in history and "https://www.whitehouse.gov/n/1" in history
