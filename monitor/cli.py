@@ -67,22 +67,49 @@ def cmd_check_config(args: argparse.Namespace) -> int:
 
 
 def _print_routing(config: Config, out: TextIO) -> None:
-    from monitor.delivery import Alerter, Deliverer
+    """The effective routing, computed by the same code the daemon uses (Alerter and Deliverer)."""
+    from monitor.delivery import Alerter, Deliverer, describe_route, digest_schedules
+    from monitor.store import AlertRow
 
     alerter = Alerter(config)
     deliverer = Deliverer.__new__(Deliverer)
     deliverer.config = config
-    out.write("  routing (status changes):\n")
-    for c in config.commitments:
-        for severity in ("critical", "notice"):
-            routes = alerter.routes_for("status_change", severity, c.id)
-            names = []
-            for r in routes:
-                from monitor.store import AlertRow
+    settings = config.alerts
 
-                targets = deliverer.targets_for(AlertRow(key="", kind="status_change", tags=json.dumps(r.tags)))
-                names.append(f"{r.name}[{r.mode}] -> {', '.join(t.redacted for t in targets) or 'console'}")
-            out.write(f"    {c.id} ({severity}): {'; '.join(names)}\n")
+    def dest(tags: Sequence[str], kind: str = "status_change") -> str:
+        if not config.notify_targets:
+            return "console"
+        targets = deliverer.targets_for(AlertRow(key="", kind=kind, tags=json.dumps(sorted(tags))))
+        return ", ".join(t.redacted for t in targets) or "NO TARGET: these alerts will fail"
+
+    out.write("  routing (status changes; broken=critical, delayed/expired=warning, fulfilled=notice, "
+              "progress=info):\n")
+    for c in config.commitments:
+        lines = {}
+        for severity in ("critical", "warning", "notice", "info"):
+            routes = alerter.routes_for("status_change", severity, c.id)
+            lines[severity] = "; ".join(f"{r.name}[{describe_route(r)}] -> {dest(r.tags)}" for r in routes)
+        groups: dict[str, list[str]] = {}
+        for severity, line in lines.items():
+            groups.setdefault(line, []).append(severity)
+        if len(groups) == 1:
+            out.write(f"    {c.id}: {lines['critical']}\n")
+        else:
+            out.write(f"    {c.id}:\n")
+            for line, severities in groups.items():
+                out.write(f"      {'/'.join(severities)}: {line}\n")
+    out.write(f"  ops alerts (tag {settings.ops_tag}): {dest([settings.ops_tag], 'ops')}\n")
+    schedules = digest_schedules(settings)
+    if schedules:
+        days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+        when = ", ".join(f"{kind} {'' if wd is None else days[wd] + ' '}{h:02d}:{m:02d}"
+                         for kind, (wd, h, m) in schedules.items())
+        out.write(f"  digests: {when} ({settings.timezone})"
+                  f"{'; nothing-changed line on' if settings.digests.nothing_changed else ''}\n")
+    for cid, until in sorted(settings.mute.items()):
+        out.write(f"  muted: {cid} until {until}\n")
+    for cid, until in sorted(settings.snooze.items()):
+        out.write(f"  snoozed: {cid} until {until} (held, then delivered)\n")
 
 
 # --- match ---------------------------------------------------------------------------------------
@@ -135,6 +162,32 @@ def cmd_match(args: argparse.Namespace) -> int:
                                           "reasons": exp.reasons})
         out.write(json.dumps(result, ensure_ascii=False) + "\n")
         out.flush()
+    return 0
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    """Why each commitment did or did not match a text: test a watchlist edit before saving it."""
+    from monitor.evidence import explain_text
+
+    config = _config(args)
+    engine = EvidenceEngine(config.commitments, config.watchlist.category_defaults)
+    text = args.text if args.text != "-" else sys.stdin.read()
+    published = _parse_when(args.published) if args.published else None
+    sys.stdout.write(explain_text(engine, text, published) + "\n")
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    """Precision, recall, F1 and signal accuracy of the engine on a labelled set."""
+    from monitor.evidence import evaluate
+
+    config = _config(args)
+    engine = EvidenceEngine(config.commitments, config.watchlist.category_defaults)
+    if not args.data.exists():
+        print(f"trade-monitor eval: no labelled set at {args.data}", file=sys.stderr)
+        return 2
+    result = evaluate(engine, args.data, split=None if args.split == "all" else args.split)
+    sys.stdout.write(result.format(max_errors=args.errors) + "\n")
     return 0
 
 
@@ -271,7 +324,9 @@ def cmd_history(args: argparse.Namespace) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     from monitor.scheduler import Daemon
 
-    daemon = Daemon(Path(args.config_dir), _db(args), poll_tick=args.tick)
+    daemon = Daemon(Path(args.config_dir), _db(args), poll_tick=args.tick,
+                    http=args.http or os.environ.get("TRADE_MONITOR_HTTP") or None,
+                    watch_config=not args.no_watch, rematch_lookback=args.lookback, retention=args.retention)
     log.info("database: %s", redact_db_url(daemon.store.url))
     asyncio.run(daemon.run())
     return 0
@@ -321,25 +376,236 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return run_demo(Path(args.config_dir), sys.stdout)
 
 
+# --- sources -------------------------------------------------------------------------------------
+
+
+def cmd_sources(args: argparse.Namespace) -> int:
+    """Each source's health: what an operator checks first when alerts stop coming."""
+    from monitor.pipeline import Monitor
+
+    config = _config(args)
+    store = Store(_db(args))
+    try:
+        Monitor(config, store)  # brings the table in line with sources.yaml
+        rows = store.sources()
+        if args.json:
+            for r in rows:
+                sys.stdout.write(json.dumps({
+                    "name": r.name, "url": r.url, "state": _source_state(r),
+                    "last_success": _iso(r.last_success_at), "last_error": r.error_message,
+                    "error_kind": r.error_kind, "failing_since": _iso(r.failing_since),
+                    "consecutive_failures": r.consecutive_failures, "next_poll": _iso(r.next_poll_at),
+                    "entries_seen": r.entries_seen, "official": r.official,
+                }) + "\n")
+            return 0
+        table = [["NAME", "STATE", "LAST SUCCESS", "LAST ERROR", "NEXT POLL", "ENTRIES", "URL"]]
+        for r in rows:
+            error = f"{r.error_kind}: {r.error_message}"[:50] if r.error_kind else "-"
+            table.append([r.name, _source_state(r), _short(r.last_success_at), error, _short(r.next_poll_at),
+                          str(r.entries_seen), r.url])
+        _table(table, sys.stdout)
+    finally:
+        store.close()
+    return 0
+
+
+def _source_state(row: Any) -> str:
+    if not row.enabled:
+        return f"disabled ({row.disabled_reason})" if row.disabled_reason else "disabled"
+    if row.consecutive_failures:
+        return f"failing x{row.consecutive_failures}"
+    return "ok" if row.last_success_at else "new"
+
+
+def _iso(value: dt.datetime | None) -> str | None:
+    when = as_utc(value)
+    return when.isoformat() if when else None
+
+
+def _short(value: dt.datetime | None) -> str:
+    when = as_utc(value)
+    return f"{when:%Y-%m-%d %H:%M}" if when else "-"
+
+
 # --- alerts --------------------------------------------------------------------------------------
 
 
 def cmd_alerts(args: argparse.Namespace) -> int:
+    """The outbox: a table, or one alert with each target's delivery (targets shown redacted)."""
     store = Store(_db(args))
+    out = sys.stdout
     try:
+        if args.id is not None:
+            match = [a for a in store.alerts(limit=1_000_000) if a.id == args.id]
+            if not match:
+                print(f"trade-monitor alerts: no alert {args.id}", file=sys.stderr)
+                return 2
+            a = match[0]
+            out.write(f"alert {a.id}: {a.subject}\n  key {a.key}\n  state {a.state}, kind {a.kind}, severity "
+                      f"{a.severity}, route {a.route}, tags {', '.join(a.tag_list) or '-'}, mode {a.mode}\n"
+                      f"  created {as_utc(a.created_at):%Y-%m-%d %H:%M:%S} UTC, attempts {a.attempts}")
+            if a.sent_at:
+                out.write(f", sent {as_utc(a.sent_at):%Y-%m-%d %H:%M:%S} UTC")
+            if a.next_attempt_at and a.state in ("pending", "held"):
+                out.write(f", next attempt {as_utc(a.next_attempt_at):%Y-%m-%d %H:%M:%S} UTC")
+            out.write("\n")
+            for label, value in (("held", a.held_reason), ("folded into alert", a.folded_into),
+                                 ("last error", a.last_error)):
+                if value:
+                    out.write(f"  {label}: {value}\n")
+            for d in store.deliveries(a.id or 0):
+                out.write(f"  -> {d.target}: {d.state}, {d.attempts} attempts"
+                          f"{f', {d.redeliveries} resent after a crash' if d.redeliveries else ''}"
+                          f"{f', error: {d.last_error}' if d.last_error else ''}\n")
+            return 0
         states = [args.state] if args.state else None
         rows = store.alerts(states=states, limit=args.limit)
         if not rows:
             print("no alerts")
-        table = [["ID", "STATE", "KIND", "ROUTE", "CREATED", "ATTEMPTS", "SUBJECT", "LAST ERROR"]]
+            return 0
+        table = [["ID", "STATE", "KIND", "ROUTE", "CREATED", "ATTEMPTS", "TARGETS", "SUBJECT", "LAST ERROR"]]
         for a in rows:
+            deliveries = store.deliveries(a.id or 0)
+            sent = sum(1 for d in deliveries if d.state == "sent")
             table.append([str(a.id), a.state, a.kind, a.route, f"{as_utc(a.created_at):%Y-%m-%d %H:%M}",
-                          str(a.attempts), a.subject[:60], (a.last_error or "")[:60]])
-        if rows:
-            _table(table, sys.stdout)
+                          str(a.attempts), f"{sent}/{len(deliveries)}" if deliveries else "-", a.subject[:60],
+                          (a.last_error or a.held_reason or "")[:60]])
+        _table(table, out)
+        failed = [a for a in rows if a.state in ("failed", "unknown")]
+        if failed:
+            out.write(f"{len(failed)} alerts not delivered; `trade-monitor alerts --id N` shows each target\n")
     finally:
         store.close()
     return 0
+
+
+def cmd_notify(args: argparse.Namespace) -> int:
+    """`notify test`: a test message to each configured target, outside the outbox; prints each result."""
+    from monitor.delivery import notify_test
+
+    config = _config(args)
+    if not config.notify_targets:
+        print("notify.yaml has no targets: alerts go to the console")
+        return 0
+    results = asyncio.run(notify_test(config, args.tag, utcnow()))
+    if not results:
+        print(f"no target carries the tag {args.tag!r}")
+        return 1
+    for target, result in results:
+        tags = ",".join(sorted(target.tags)) or "-"
+        status = "ok" if result.ok else f"FAILED: {result.error}"
+        print(f"{target.redacted}  tags={tags}  {status}")
+    return 0 if all(r.ok for _, r in results) else 1
+
+
+# --- operations: export, watchlist, set-status, prune ---------------------------------------------
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from monitor.export import render
+
+    config = _config(args)
+    store = Store(_db(args))
+    try:
+        data = render(args.format, config, store)
+    finally:
+        store.close()
+    if args.output and args.output != "-":
+        Path(args.output).write_bytes(data)
+        print(f"wrote {len(config.commitments)} commitments to {args.output} ({args.format})",
+              file=sys.stderr)
+    else:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+    return 0
+
+
+def cmd_watchlist(args: argparse.Namespace) -> int:
+    from monitor.watchlist_edit import run
+
+    return run(args)
+
+
+def cmd_set_status(args: argparse.Namespace) -> int:
+    """A human decision: recorded in the history as kind `manual`, alerted like any change.
+
+    It is a status like any other afterwards: later evidence can move it again under the usual rules.
+    """
+    from monitor.delivery import Alerter, Deliverer
+    from monitor.tracking import Tracker
+
+    config = _config(args)
+    try:
+        config.commitment(args.id)
+    except KeyError:
+        print(f"trade-monitor set-status: no commitment {args.id!r} in the watchlist", file=sys.stderr)
+        return 2
+    store = Store(_db(args))
+    try:
+        now = utcnow()
+        tracker = Tracker(config.commitments, config.watchlist.policy)
+        with store.session() as session:
+            event = tracker.set_status(session, args.id, args.status, args.note or "", now)
+            alerts = Alerter(config).enqueue(session, [event], now) if event is not None else []
+        if event is None or event.change is None:
+            print(f"{args.id} is already {args.status}; nothing changed")
+            return 0
+        before = event.change.from_status
+        log.info("%s: %s -> %s set by an operator", args.id, before, args.status,
+                 extra={"commitment": args.id})
+        print(f"{args.id}: {before} -> {args.status} (manual); {len(alerts)} alerts queued")
+        if args.deliver and alerts:
+            sent = asyncio.run(Deliverer(store, config).deliver_due(utcnow()))
+            print(f"{sent} alerts delivered")
+    finally:
+        store.close()
+    return 0
+
+
+def cmd_healthcheck(args: argparse.Namespace) -> int:
+    """Exit 0 when the running daemon answers /readyz (or /healthz with --live) with 200; for Docker."""
+    import httpx
+
+    from monitor.web import DEFAULT_HOST, DEFAULT_PORT, parse_address
+
+    host, port = parse_address(args.http or os.environ.get("TRADE_MONITOR_HTTP") or f"{DEFAULT_PORT}")
+    host = DEFAULT_HOST if host in ("0.0.0.0", "::") else host
+    url = f"http://{host}:{port}/{'healthz' if args.live else 'readyz'}"
+    try:
+        with httpx.Client(trust_env=False, timeout=args.timeout) as client:
+            response = client.get(url)
+    except httpx.HTTPError as exc:
+        print(f"{url}: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+    print(f"{url}: {response.status_code} {response.text.strip()}")
+    return 0 if response.status_code == 200 else 1
+
+
+def cmd_prune(args: argparse.Namespace) -> int:
+    store = Store(_db(args))
+    try:
+        cutoff = utcnow() - dt.timedelta(seconds=args.older_than)
+        removed = store.prune_entries(cutoff)
+    finally:
+        store.close()
+    print(f"removed {removed} entries without evidence fetched before {cutoff:%Y-%m-%d %H:%M} UTC")
+    return 0
+
+
+def _duration_or_off(value: str) -> float | None:
+    from monitor.config import parse_duration
+
+    if value.strip().lower() in ("0", "off", "none", "never"):
+        return None
+    try:
+        return parse_duration(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+
+
+def _duration(value: str) -> float:
+    seconds = _duration_or_off(value)
+    return seconds if seconds is not None else 0.0
 
 
 # --- parser --------------------------------------------------------------------------------------
@@ -354,6 +620,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"trade-monitor {__version__}")
     parser.add_argument("--log-level", default=os.environ.get("TRADE_MONITOR_LOG_LEVEL", "INFO"),
                         help="DEBUG, INFO, WARNING or ERROR (default INFO)")
+    parser.add_argument("--log-format", choices=["text", "json"],
+                        default=os.environ.get("TRADE_MONITOR_LOG_FORMAT", "text"),
+                        help="text (human-readable, default) or json (one object per line)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     def command(name: str, handler: Handler, help_text: str, *, db: bool = False) -> argparse.ArgumentParser:
@@ -368,6 +637,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = command("run", cmd_run, "run the daemon: poll feeds, track statuses, send alerts", db=True)
     p.add_argument("--tick", type=float, default=30.0, help="seconds between checks for due sources")
+    p.add_argument("--http", metavar="HOST:PORT", default=None,
+                   help="serve /healthz, /readyz and /metrics here, e.g. 127.0.0.1:8787 (default: off, or "
+                   "$TRADE_MONITOR_HTTP); a bare port binds 127.0.0.1")
+    p.add_argument("--no-watch", action="store_true",
+                   help="do not reload when files in the config directory change (SIGHUP still reloads)")
+    p.add_argument("--lookback", type=_duration, default=7 * 86400.0, metavar="DURATION",
+                   help="match commitments added by a reload against entries this recent "
+                   "(default 7d; 0: off)")
+    p.add_argument("--retention", type=_duration_or_off, default=90 * 86400.0, metavar="DURATION",
+                   help="prune entries without evidence older than this, daily "
+                   "(default 90d; 'off' keeps all)")
     p = command("poll", cmd_poll, "poll the sources that are due once, deliver alerts, and exit", db=True)
     p.add_argument("--once", action="store_true", help="poll once and exit (required)")
     p.add_argument("--all", action="store_true", help="poll every enabled source, due or not")
@@ -380,6 +660,15 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("match", cmd_match,
                 "read reports as JSON lines on stdin, write one JSON line of matches per report; no database")
     p.add_argument("--explain", action="store_true", help="add an 'explain' list with the reasons per commitment")
+    p = command("explain", cmd_explain,
+                "show which terms and cue decided each commitment for a text (first line is the title)")
+    p.add_argument("text", help="the report text, or - to read it from stdin")
+    p.add_argument("--published", default=None, help="publication date (ISO); older than a commitment = no match")
+    p = command("eval", cmd_eval, "measure the evidence engine on a labelled set (precision, recall, accuracy)")
+    p.add_argument("--data", type=Path, default=Path("tests/data/labelled.jsonl"),
+                   help="labelled JSON lines (default: tests/data/labelled.jsonl)")
+    p.add_argument("--split", choices=["all", "dev", "heldout"], default="all")
+    p.add_argument("--errors", type=int, default=20, help="how many mistakes to list")
     p = command("replay", cmd_replay,
                 "ingest saved feed documents in order and print each status change as a JSON line", db=True)
     p.add_argument("files", nargs="+", metavar="FILE", help="RSS or Atom documents")
@@ -387,23 +676,58 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--now", default=None, help="treat every document as fetched at this ISO time")
     p.add_argument("--deadlines", action="store_true",
                    help="also run the daily deadline check at each document's time (overdue, expired)")
+    p = command("export", cmd_export,
+                "export commitments with status, progress and evidence (json, csv) or deadlines (ics)",
+                db=True)
+    p.add_argument("--format", choices=["json", "csv", "ics"], default="json")
+    p.add_argument("--output", "-o", default=None, metavar="FILE", help="write here instead of stdout")
+    p = command("watchlist", cmd_watchlist, "list, add or remove commitments in watchlist.yaml")
+    from monitor.watchlist_edit import register
+
+    register(p.add_subparsers(dest="watchlist_command", metavar="ACTION", required=True))
+    p = command("set-status", cmd_set_status,
+                "set a commitment's status by hand; recorded in its history and alerted like any change",
+                db=True)
+    p.add_argument("id", help="commitment id")
+    p.add_argument("status", choices=list(STATUSES))
+    p.add_argument("--note", default="", help="why: shown in the history and the alert")
+    p.add_argument("--deliver", action="store_true",
+                   help="deliver the alert now instead of leaving it to the daemon")
+    p = command("healthcheck", cmd_healthcheck,
+                "ask a running daemon's /readyz (exit 0 if ready, 1 if not); for container health checks")
+    p.add_argument("--http", metavar="HOST:PORT", default=None,
+                   help="where the daemon listens (default: $TRADE_MONITOR_HTTP or 127.0.0.1:8787)")
+    p.add_argument("--live", action="store_true", help="check /healthz (liveness) instead of /readyz")
+    p.add_argument("--timeout", type=float, default=5.0)
+    p = command("prune", cmd_prune, "remove entries without evidence older than a given age", db=True)
+    p.add_argument("--older-than", type=_duration, default=90 * 86400.0, metavar="DURATION",
+                   help="age such as 90d (default 90d)")
+    p = command("sources", cmd_sources, "show each source's state, last success, last error and next poll", db=True)
+    p.add_argument("--json", action="store_true", help="one JSON object per source")
+    p = command("notify", cmd_notify,
+                "send a test message to each notification target and print each result")
+    p.add_argument("action", choices=["test"], help="test: send a test message")
+    p.add_argument("--tag", default=None, help="only targets carrying this tag")
     p = command("alerts", cmd_alerts, "list alerts in the outbox with their delivery state", db=True)
-    p.add_argument("--state", choices=["pending", "sent", "failed", "skipped", "held"], default=None)
+    p.add_argument("--id", type=int, default=None, help="show one alert with each target's delivery")
+    p.add_argument("--state", default=None,
+                   choices=["pending", "held", "sent", "failed", "unknown", "digest", "digested", "folded",
+                            "muted", "skipped"])
     p.add_argument("--limit", type=int, default=50)
     return parser
 
 
-def configure_logging(level: str) -> None:
-    logging.basicConfig(level=getattr(logging, level.upper(), logging.INFO),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
-    for noisy in ("httpx", "httpcore", "apscheduler.executors.default", "apscheduler.scheduler"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+def configure_logging(level: str, fmt: str = "text") -> None:
+    """Human-readable or JSON lines on stderr, secrets redacted (see monitor.observability)."""
+    from monitor.observability import configure_logging as setup
+
+    setup(level, fmt)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    configure_logging(args.log_level)
+    configure_logging(args.log_level, args.log_format)
     try:
         return int(args.handler(args))
     except ConfigError as exc:

@@ -9,6 +9,7 @@ with the dates of the real deal so the shipped watchlist applies.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import datetime as dt
 import json
@@ -28,37 +29,85 @@ from monitor.store import Store, as_utc
 
 # (date, feed, title, summary): invented reports, in the order they are published.
 SCENARIO: list[tuple[str, str, str, str]] = [
-    ("2025-11-01T09:00", "ledger", "Washington to halve fentanyl tariff on Chinese goods from November 10",
-     "The United States will lower the fentanyl-related tariff on imports from China to 10 percent from "
-     "20 percent starting November 10, officials said after the Busan meeting."),
-    ("2025-11-03T08:00", "wire", "EU and China agree to a truce over electric car tariffs",
-     "Brussels and Beijing said on Monday they had agreed to pause their dispute over tariffs on electric "
-     "vehicles while talks continue."),
-    ("2025-11-10T13:00", "ledger", "Lower US tariff on Chinese goods takes effect",
-     "The cut in the fentanyl tariff on goods from China, to 10 percent from 20 percent, took effect on "
-     "Monday, customs brokers said."),
-    ("2025-11-10T15:00", "notices", "Modification of duties on products of China takes effect",
-     "The reduction of the additional fentanyl tariff on products of China to 10 percent took effect "
-     "today under the executive order signed on November 4."),
-    ("2025-11-20T10:00", "wire", "China books first US soybean cargoes since the Busan deal",
-     "Chinese state buyers have purchased about 3 million metric tons of US soybeans since the deal, "
-     "traders said."),
-    ("2025-12-22T10:00", "ledger", "China's US soybean buying reaches 7 million tons",
-     "China has bought 7 million metric tons of US soybeans so far under the deal, according to traders."),
-    ("2026-01-08T16:00", "wire", "China meets its 2025 soybean pledge, data show",
-     "Chinese purchases of US soybeans reached 12.2 million metric tons by the end of December, export "
-     "sales data showed."),
-    ("2026-01-09T12:00", "notices", "Export sales: China's purchases of US soybeans total 12.2 MMT",
-     "Weekly export sales figures show China has purchased 12.2 million metric tons of US soybeans "
-     "since the end of October."),
-    ("2026-02-12T07:00", "ledger", "Trump's Beijing trip could slip, aides say",
-     "Some aides said Trump's visit to Beijing could be postponed, though no decision has been made."),
-    ("2026-03-02T09:00", "wire", "White House sets date for Trump's visit to Beijing",
-     "Trump will travel to Beijing from April 14 for talks with Xi Jinping, the White House said."),
-    ("2026-04-14T11:00", "ledger", "Trump arrives in Beijing for talks with Xi",
-     "Trump arrived in Beijing on Tuesday at the start of a state visit to China."),
-    ("2026-04-14T12:30", "wire", "Trump lands in Beijing as trade truce holds",
-     "President Trump landed in Beijing on Tuesday for his visit to China, the first in years."),
+    (
+        "2025-11-01T09:00",
+        "ledger",
+        "Washington to halve fentanyl tariff on Chinese goods from November 10",
+        "The United States will lower the fentanyl-related tariff on imports from China to 10 percent from "
+        "20 percent starting November 10, officials said after the Busan meeting.",
+    ),
+    (
+        "2025-11-03T08:00",
+        "wire",
+        "EU and China agree to a truce over electric car tariffs",
+        "Brussels and Beijing said on Monday they had agreed to pause their dispute over tariffs on electric "
+        "vehicles while talks continue.",
+    ),
+    (
+        "2025-11-10T13:00",
+        "ledger",
+        "Lower US tariff on Chinese goods takes effect",
+        "The cut in the fentanyl tariff on goods from China, to 10 percent from 20 percent, took effect on "
+        "Monday, customs brokers said.",
+    ),
+    (
+        "2025-11-10T15:00",
+        "notices",
+        "Modification of duties on products of China takes effect",
+        "The reduction of the additional fentanyl tariff on products of China to 10 percent took effect "
+        "today under the executive order signed on November 4.",
+    ),
+    (
+        "2025-11-20T10:00",
+        "wire",
+        "China books first US soybean cargoes since the Busan deal",
+        "Chinese state buyers have purchased about 3 million metric tons of US soybeans since the deal, "
+        "traders said.",
+    ),
+    (
+        "2025-12-22T10:00",
+        "ledger",
+        "China's US soybean buying reaches 7 million tons",
+        "China has bought 7 million metric tons of US soybeans so far under the deal, according to traders.",
+    ),
+    (
+        "2026-01-08T16:00",
+        "wire",
+        "China meets its 2025 soybean pledge, data show",
+        "Chinese purchases of US soybeans reached 12.2 million metric tons by the end of December, export "
+        "sales data showed.",
+    ),
+    (
+        "2026-01-09T12:00",
+        "notices",
+        "Export sales: China's purchases of US soybeans total 12.2 MMT",
+        "Weekly export sales figures show China has purchased 12.2 million metric tons of US soybeans "
+        "since the end of October.",
+    ),
+    (
+        "2026-02-12T07:00",
+        "ledger",
+        "Trump's Beijing trip could slip, aides say",
+        "Some aides said Trump's visit to Beijing could be postponed, though no decision has been made.",
+    ),
+    (
+        "2026-03-02T09:00",
+        "wire",
+        "White House sets date for Trump's visit to Beijing",
+        "Trump will travel to Beijing from April 14 for talks with Xi Jinping, the White House said.",
+    ),
+    (
+        "2026-04-14T11:00",
+        "ledger",
+        "Trump arrives in Beijing for talks with Xi",
+        "Trump arrived in Beijing on Tuesday at the start of a state visit to China.",
+    ),
+    (
+        "2026-04-14T12:30",
+        "wire",
+        "Trump lands in Beijing as trade truce holds",
+        "President Trump landed in Beijing on Tuesday for his visit to China, the first in years.",
+    ),
 ]
 
 FEEDS = {
@@ -109,10 +158,8 @@ class _DemoServer:
 
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length", 0))
-                try:
+                with contextlib.suppress(ValueError):
                     demo.received.append(json.loads(self.rfile.read(length)))
-                except ValueError:
-                    pass
                 self.send_response(200)
                 self.end_headers()
 
@@ -156,8 +203,10 @@ async def _run(config_dir: Path, out: TextIO, db_path: Path) -> int:
         fetcher = Fetcher()
         try:
             days = sorted({dt.datetime.fromisoformat(w).replace(tzinfo=dt.UTC) for w, *_ in SCENARIO})
-            out.write(f"Replaying {len(SCENARIO)} invented reports from 3 local feeds "
-                      f"(http://127.0.0.1:{server.port}/) through the real pipeline.\n")
+            out.write(
+                f"Replaying {len(SCENARIO)} invented reports from 3 local feeds "
+                f"(http://127.0.0.1:{server.port}/) through the real pipeline.\n"
+            )
             for day in days:
                 server.day = day + dt.timedelta(minutes=5)
                 before = store.last_change_id()
@@ -168,8 +217,10 @@ async def _run(config_dir: Path, out: TextIO, db_path: Path) -> int:
                     if dt.datetime.fromisoformat(when).replace(tzinfo=dt.UTC) == day:
                         out.write(f"\n{day:%Y-%m-%d} {FEEDS[feed][0]}: {head}\n")
                 for change in store.changes_since(before):
-                    out.write(f"   -> {change.commitment_id}: {change.from_status} -> {change.to_status}"
-                              f" ({change.kind})\n")
+                    out.write(
+                        f"   -> {change.commitment_id}: {change.from_status} -> {change.to_status}"
+                        f" ({change.kind})\n"
+                    )
                 sent_before = len(server.received)
                 await deliverer.deliver_due(server.day)
                 for alert in server.received[sent_before:]:
@@ -179,7 +230,9 @@ async def _run(config_dir: Path, out: TextIO, db_path: Path) -> int:
                 if row.status != "pending":
                     since = as_utc(row.status_since)
                     out.write(f"  {row.id:40} {row.status:12} since {since:%Y-%m-%d}\n")
-            out.write(f"\n{len(server.received)} alerts delivered through Apprise json:// to the local receiver.\n")
+            out.write(
+                f"\n{len(server.received)} alerts delivered through Apprise json:// to the local receiver.\n"
+            )
         finally:
             await fetcher.aclose()
             store.close()

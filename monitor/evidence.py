@@ -128,9 +128,22 @@ ENTITY_SYNONYMS: dict[str, tuple[str, ...]] = {
         "USTR",
         "Trump administration",
     ),
-    "xi": ("Xi", "Xi Jinping", "President Xi", "the Chinese president", "China's president", "Chinese leader"),
+    "xi": (
+        "Xi",
+        "Xi Jinping",
+        "President Xi",
+        "the Chinese president",
+        "China's president",
+        "Chinese leader",
+    ),
     "trump": ("Trump", "Donald Trump", "President Trump", "the US president", "the U.S. president"),
-    "commerce": ("Commerce", "Commerce Department", "Department of Commerce", "BIS", "Bureau of Industry and Security"),
+    "commerce": (
+        "Commerce",
+        "Commerce Department",
+        "Department of Commerce",
+        "BIS",
+        "Bureau of Industry and Security",
+    ),
 }
 _COUNTERPART_TERMS = {
     "US": ENTITY_SYNONYMS["us"] + ("U.S.-", "US-"),
@@ -152,7 +165,9 @@ OFFICIAL_HINTS = re.compile(
     r"customs and border|state council",
     re.I,
 )
-_COMMENTARY_TITLE = re.compile(r"^\s*(opinion|commentary|analysis|editorial|column|view|letters?)\s*[:|-]", re.I)
+_COMMENTARY_TITLE = re.compile(
+    r"^\s*(opinion|commentary|analysis|editorial|column|view|letters?)\s*[:|-]", re.I
+)
 _COMMENTARY = re.compile(
     r"\b(analysts?|experts?|commentators?|economists?|critics?|observers?|columnists?|strategists?)\b"
     r"[^.]{0,40}\b(say|said|says|argue[sd]?|believe[sd]?|warn(?:ed|s)?|note[sd]?|think|thought)\b",
@@ -270,7 +285,13 @@ def find_dates(sentence: str, published: dt.date | None) -> list[_DateHit]:
         month = _MONTHS.get(mon_name)
         if month is None:
             continue
-        y = int(year) if year else (ref.year if month >= ref.month - 1 else ref.year + 1)
+        if year:
+            y = int(year)
+        else:  # the nearest such month: "in December" read in January is the last one, "in April" the next
+            y = min(
+                (ref.year - 1, ref.year, ref.year + 1),
+                key=lambda yy: abs((yy - ref.year) * 12 + month - ref.month),
+            )
         last = calendar.monthrange(y, month)[1]
         if day1 or day2:
             d = min(int(day1 or day2), last)
@@ -290,7 +311,13 @@ def find_dates(sentence: str, published: dt.date | None) -> list[_DateHit]:
             out.append(_DateHit(m.start(), dt.date(y, mo, d), m.group(0)))
         else:
             y = ref.year + (1 if "next" in what else 0)
-            out.append(_DateHit(m.start(), dt.date(y, 12, 31) if "end" in what or "later" in what else dt.date(y, 1, 1), m.group(0)))
+            out.append(
+                _DateHit(
+                    m.start(),
+                    dt.date(y, 12, 31) if "end" in what or "later" in what else dt.date(y, 1, 1),
+                    m.group(0),
+                )
+            )
     return sorted(out, key=lambda h: h.start)
 
 
@@ -309,17 +336,20 @@ _WORD_NUMS = {
 }  # fmt: skip
 _CARGO_RE = re.compile(
     r"\b(\d+|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|a dozen|fifteen|twenty|a)\s+"
-    r"(?:more\s+|additional\s+|new\s+|further\s+)?(?:\w+\s+)?(?:cargoes|cargos|cargo|shipments|vessels|ships|boatloads)\b",
+    r"(?:more\s+|additional\s+|new\s+|further\s+)?(?:\w+\s+)?(?:cargoes|cargos|cargo|shipments|vessels|"
+    r"ships|boatloads)\b",
     re.I,
 )
 _PER_CARGO = re.compile(
-    r"(?:each|apiece|per cargo|a cargo|each of|each carrying|of about|of around|of roughly|of some)\s*(?:of\s*)?"
+    r"(?:each|apiece|per cargo|a cargo|each of|each carrying|of about|of around|of roughly|"
+    r"of some)\s*(?:of\s*)?"
     r"(?:about |around |roughly |some )?" + _NUM + r"\s*(?:metric\s+)?(?:tonnes|tons|t)\b(?:\s*each)?",
     re.I,
 )
 _CUMULATIVE = re.compile(
     r"\b(so far|to date|in total|total(?:ling|led|ing|ed|s)?|cumulative(?:ly)?|since|bringing|year-to-date|"
-    r"altogether|in all|overall|this season|the season|running total|at least)\b",
+    r"altogether|in all|overall|this season|the season|running total|now|reached|reaching|topped|"
+    r"exceed(?:ed|ing|s)|surpass(?:ed|ing)|(?:has|have) (?:now )?(?:bought|purchased|imported|booked))\b",
     re.I,
 )
 _MULT = {"million": 1e6, "mln": 1e6, "m": 1e6, "billion": 1e9, "bn": 1e9, "thousand": 1e3, "k": 1e3}
@@ -350,7 +380,11 @@ def extract_quantities(sentence: str, target_unit: str = "MMT") -> list[Quantity
         if count and pm and pm.start() < 25:
             tonnes = _num(pm.group(1)) * count
             per_cargo_spans.append((cm.end() + pm.start(), cm.end() + pm.end()))
-            out.append(Quantity(round(tonnes / 1e6, 4), "MMT", cumulative, sentence[cm.start() : cm.end() + pm.end()]))
+            out.append(
+                Quantity(
+                    round(tonnes / 1e6, 4), "MMT", cumulative, sentence[cm.start() : cm.end() + pm.end()]
+                )
+            )
     for m in _QTY_RE.finditer(sentence):
         if any(a <= m.start() < b for a, b in per_cargo_spans):
             continue
@@ -388,12 +422,14 @@ def _cues(*items: tuple[str, Signal, float] | tuple[str, Signal, float, str]) ->
     out = []
     for item in items:
         pat, sig, w = item[0], item[1], item[2]
-        kind = item[3] if len(item) > 3 else ""  # type: ignore[misc]
-        out.append(_Cue(re.compile(pat, re.I), sig, w, cast(str, kind)))
+        kind = str(item[3]) if len(item) > 3 else ""
+        out.append(_Cue(re.compile(pat, re.I), sig, w, kind))
     return tuple(out)
 
 
-_SUSP_NOUNS = r"(?:suspension|pause|truce|exemptions?|exclusions?|waivers?|reprieve|deal|agreement|moratorium)"
+_SUSP_NOUNS = (
+    r"(?:suspension|pause|truce|exemptions?|exclusions?|waivers?|reprieve|deal|agreement|moratorium)"
+)
 _MEASURE_NOUNS = (
     r"(?:controls?|curbs?|restrictions?|fees?|charges?|levies|levy|tariffs?|duties|duty|ban|rule|measures?|"
     r"licen[cs]ing requirements?|collection|collecting|charging|levying)"
@@ -401,127 +437,282 @@ _MEASURE_NOUNS = (
 _POSITIVE_FLOW = r"(?:exports?|shipments?|sales|deliveries|supplies|supply|purchases?|buying|imports?|trade)"
 
 _COMMON = _cues(
-    (r"\b(postpon(?:e[sd]?|ing|ement)|delay(?:s|ed|ing)?|pushed back|push(?:es|ing)? back|reschedul(?:e[sd]?|ing)|"
-     r"deferr?(?:ed|s|ing)?|put off|behind schedule|overdue|missed (?:the |a |its )?(?:deadline|target))\b", "delayed", 0.8),
-    (r"\b(cancel(?:l?ed|s|l?ing)?|called off|calls? off|scrapp(?:ed|ing) (?:the |his |its )?(?:trip|visit|deal|plan)|"
-     r"revok(?:ed|es|ing)|abandon(?:ed|s|ing)|tore up|tears? up|pulled out of|collaps(?:ed|es)|"
-     r"reneged?|backtrack(?:ed|s)?|violat(?:ed|es|ing))\b", "broken", 0.75),
-    (r"\b(extend(?:ed|s|ing)?|renew(?:ed|s|ing|al)?|prolong(?:ed|s|ing)?|roll(?:ed|s)? over)\b", "extended", 0.8),
-    (r"\b(took effect|takes effect|has taken effect|came into (?:force|effect)|comes? into (?:force|effect)|"
-     r"went into effect|goes into effect|entered into force|enters into force|is now in (?:force|effect)|"
-     r"(?:is|are|was|were|remains?|remained) in (?:force|effect)|kicked in|kicks in)\b", "fulfilled", 0.85, "tensed"),
-    (r"\b(take effect|come into force|come into effect|enter into force|go into effect)\b", "fulfilled", 0.85, "base"),
+    (
+        r"\b(postpon(?:e[sd]?|ing|ement)|delay(?:s|ed|ing)?|pushed back|push(?:es|ing)? back|"
+        r"reschedul(?:e[sd]?|ing)|"
+        r"deferr?(?:ed|s|ing)?|put off|behind schedule|overdue|missed (?:the |a |its )?(?:deadline|"
+        r"target))\b",
+        "delayed",
+        0.8,
+    ),
+    (
+        r"\b(cancel(?:l?ed|s|l?ing)?|called off|calls? off|scrapp(?:ed|ing) (?:the |his |its )?(?:trip|"
+        r"visit|deal|plan)|"
+        r"revok(?:ed|es|ing)|abandon(?:ed|s|ing)|tore up|tears? up|pulled out of|collaps(?:ed|es)|"
+        r"reneged?|backtrack(?:ed|s)?|violat(?:ed|es|ing))\b",
+        "broken",
+        0.75,
+    ),
+    (
+        r"\b(extend(?:ed|s|ing)?|renew(?:ed|s|ing|al)?|prolong(?:ed|s|ing)?|roll(?:ed|s)? over)\b",
+        "extended",
+        0.8,
+    ),
+    (
+        r"\b(took effect|takes effect|taken effect|came into (?:force|effect)|comes? into (?:force|effect)|"
+        r"went into effect|goes into effect|entered into force|enters into force|is now in (?:force|effect)|"
+        r"(?:is|are|was|were|remains?|remained) in (?:force|effect)|kicked in|kicks in)\b",
+        "fulfilled",
+        0.85,
+        "tensed",
+    ),
+    (
+        r"\b(take effect|come into force|come into effect|enter into force|go into effect)\b",
+        "fulfilled",
+        0.85,
+        "base",
+    ),
 )
 
 _MODE_CUES: dict[str, tuple[_Cue, ...]] = {
     "suspension": _cues(
-        (rf"\b(reimpos(?:ed|es|ing|e)|re-impos(?:ed|es|ing|e)|reinstat(?:ed|es|ing|e)|restor(?:ed|es|ing|e) "
-         rf"(?:the )?\w*\s?{_MEASURE_NOUNS}|snap(?:ped)? back|reactivat(?:ed|es|ing|e)|reintroduc(?:ed|es|ing|e)|"
-         rf"resum(?:ed|es|ing|e) (?:the )?(?:\w+ )?{_MEASURE_NOUNS}|re-?tighten(?:ed|s|ing)?|"
-         rf"tighten(?:ed|s|ing)? (?:\w+ ){{0,2}}(?:again|anew)|"
-         rf"(?:ended|ends|end|lifted|lifts|terminated|terminates|scrapped|scraps) (?:the |its |a )?(?:\w+ )?{_SUSP_NOUNS})\b",
-         "broken", 0.8),
-        (r"\b(suspend(?:ed|s|ing)?|paus(?:ed|es|ing)|halt(?:ed|s|ing)|lift(?:ed|s|ing)|waiv(?:ed|es|ing)|"
-         r"exempt(?:ed|s|ing)|remov(?:ed|es|ing)|scrapp(?:ed|ing)|dropp(?:ed|ing)|stopp(?:ed|ing) (?:collecting|charging|levying)|"
-         r"no longer (?:collect|charge|levy|appl)\w*|(?:remains?|remained|stays?|stayed|kept|keeps) (?:\w+ )?(?:suspended|on hold|paused)|"
-         r"put on hold|shelv(?:ed|es|ing)|froze|frozen|issued (?:\w+ ){0,2}licen[cs]es|grant(?:ed|s|ing) (?:\w+ ){0,2}licen[cs]es|"
-         r"approv(?:ed|es|ing) (?:\w+ ){0,2}licen[cs]es)\b", "fulfilled", 0.75, "tensed"),
+        (
+            rf"\b(reimpos(?:ed|es|ing|e)|re-impos(?:ed|es|ing|e)|reinstat(?:ed|es|ing|e)|restor(?:ed|es|"
+            rf"ing|e) "
+            rf"(?:the )?\w*\s?{_MEASURE_NOUNS}|snap(?:ped)? back|reactivat(?:ed|es|ing|e)|reintroduc(?:ed|"
+            rf"es|ing|e)|"
+            rf"resum(?:ed|es|ing|e) (?:the )?(?:\w+ )?{_MEASURE_NOUNS}|re-?tighten(?:ed|s|ing)?|"
+            rf"tighten(?:ed|s|ing)? (?:\w+ ){{0,2}}(?:again|anew)|"
+            rf"(?:ended|ends|end|lifted|lifts|terminated|terminates|scrapped|scraps) (?:the |its |"
+            rf"a )?(?:\w+ )?{_SUSP_NOUNS})\b",
+            "broken",
+            0.8,
+        ),
+        (
+            r"\b(suspend(?:ed|s|ing)?|paus(?:ed|es|ing)|halt(?:ed|s|ing)|lift(?:ed|s|ing)|waiv(?:ed|es|ing)|"
+            r"exempt(?:ed|s|ing)|remov(?:ed|es|ing)|scrapp(?:ed|ing)|dropp(?:ed|ing)|stopp(?:ed|"
+            r"ing) (?:collecting|charging|levying)|"
+            r"no longer (?:collect|charge|levy|appl)\w*|(?:remains?|remained|stays?|stayed|kept|"
+            r"keeps) (?:\w+ )?(?:suspended|on hold|paused)|"
+            r"put (?:\w+ ){0,8}on hold|shelv(?:ed|es|ing)|froze|frozen)\b",
+            "fulfilled",
+            0.75,
+            "tensed",
+        ),
+        (r"\b((?:issu|grant|approv)(?:ed|es|ing|s) (?:\w+ ){0,3}licen[cs]es)\b", "progress", 0.65),
         (r"\b(suspend|pause|halt|lift|waive|remove|scrap|drop|stop)\b", "fulfilled", 0.75, "base"),
         (rf"\bresum(?:ed|es|ing) (?:\w+ ){{0,2}}{_POSITIVE_FLOW}", "progress", 0.65),
-        (r"\b(published|issued|released|posted) (?:a |an |the )?(?:\w+ ){0,2}(?:notice|announcement|order|proclamation|"
-         r"decision|statement|implementation)\b|\bfederal register\b|\bsigned (?:an |the )?(?:executive )?order", "progress", 0.6),
+        (
+            r"\b(published|issued|released|posted) (?:a |an |the )?(?:\w+ ){0,2}(?:notice|announcement|"
+            r"order|proclamation|"
+            r"decision|statement|implementation)\b|\bfederal register\b|\bsigned (?:an |"
+            r"the )?(?:executive )?order",
+            "progress",
+            0.6,
+        ),
     ),
     "measure": _cues(
-        (r"\b(rais(?:ed|es|ing)|hik(?:ed|es|ing)|increas(?:ed|es|ing)|doubl(?:ed|es|ing)|restor(?:ed|es|ing)|"
-         r"reinstat(?:ed|es|ing)|reimpos(?:ed|es|ing)|revers(?:ed|es|ing)|went back up|back up to|back to 20)\b", "broken", 0.75),
-        (r"\b(lower(?:ed|s|ing)?|cut|cuts|reduc(?:ed|es|ing)|halv(?:ed|es|ing)|slash(?:ed|es|ing)|dropp(?:ed|ing)|drops|"
-         r"fell|falls|eas(?:ed|es|ing)|trimm(?:ed|ing)|now stands? at|(?:is|are) now|dropped to|fell to)\b", "fulfilled", 0.7, "tensed"),
-        (r"\b(lower|reduce|halve|slash|trim|ease)\b", "fulfilled", 0.7, "base"),
-        (r"\b(sign(?:ed|s|ing)? (?:an |the |two |executive )*orders?|(?:executive )?orders? (?:was |were )?signed|"
-         r"published (?:a |an |the )?(?:\w+ ){0,2}notice|federal register|formaliz(?:ed|es|ing)|formalis(?:ed|es|ing))\b",
-         "progress", 0.65),
+        (
+            r"\b(rais(?:ed|es|ing)|hik(?:ed|es|ing)|increas(?:ed|es|ing)|doubl(?:ed|es|ing)|restor(?:ed|"
+            r"es|ing)|"
+            r"reinstat(?:ed|es|ing)|reimpos(?:ed|es|ing)|revers(?:ed|es|ing)|went back up|back up to)\b",
+            "broken",
+            0.75,
+        ),
+        (
+            r"\b(lower(?:ed|s|ing)?|cuts|(?:was|were|been|has|have) cut|cut (?:\w+ ){0,4}to \d|reduc(?:ed|"
+            r"es|ing)|halv(?:ed|es|ing)|slash(?:ed|es|ing)|dropp(?:ed|ing)|drops|"
+            r"fell|falls|trimm(?:ed|ing)|now stands? at|(?:is|are) now|dropped to|fell to)\b",
+            "fulfilled",
+            0.7,
+            "tensed",
+        ),
+        (r"\b(lower|reduce|halve|slash|trim|fall|drop|decline|cut)\b", "fulfilled", 0.7, "base"),
+        (
+            r"\b(sign(?:ed|s|ing)? (?:an |the |two |executive )*orders?|(?:executive )?orders? (?:was |"
+            r"were )?signed|"
+            r"published (?:a |an |the )?(?:\w+ ){0,2}notice|federal register|formaliz(?:ed|es|ing)|"
+            r"formalis(?:ed|es|ing))\b",
+            "progress",
+            0.65,
+        ),
     ),
     "purchase": _cues(
-        (rf"\b((?:halt(?:ed|s|ing)|stopp(?:ed|ing)|stops|suspend(?:ed|s|ing)|cancel(?:l?ed|s|l?ing)|paus(?:ed|es|ing)|"
-         rf"froze|freez(?:es|ing)|block(?:ed|s|ing)|banned|bans) (?:\w+ ){{0,3}}(?:{_POSITIVE_FLOW}|orders?|buying|bookings?|cargoes)|"
-         rf"stopped buying|stops buying|turn(?:ed|s|ing) (?:away|back) (?:to|toward)s? (?:brazil|argentin)\w*|"
-         rf"switch(?:ed|es|ing) (?:\w+ ){{0,2}}to (?:brazil|argentin)\w*)\b", "broken", 0.75),
-        (r"\b(met|meets|reached|reaches|hit|hits|fulfill?(?:ed|s)?|completed|completes|achieved|exceeded|surpassed) "
-         r"(?:\w+ ){0,3}(?:target|pledge|commitment|goal|quota|promise)\b", "fulfilled", 0.8),
-        (r"\b(behind (?:the )?(?:pace|schedule)|short of|fell short|falls short|slow(?:er)? (?:than|pace)|lagg(?:ing|ed)|"
-         r"sluggish|stalled|trail(?:s|ed|ing))\b", "delayed", 0.7),
-        (r"\b(bought|buys|purchased|booked|books|buying|purchasing|snapped up|placed orders?|ordered|secured|shipped|"
-         r"loaded|inspected for export|export sales|sales to china|sold|resum(?:ed|es|ing) (?:\w+ ){0,2}(?:purchases|buying|imports)|"
-         r"returned to (?:the )?(?:\w+ )?market|first (?:\w+ )?(?:purchase|cargo|shipment|order)s?|arrived|arrive|"
-         r"deliver(?:ed|ies|y))\b", "progress", 0.7),
+        (
+            rf"\b((?:halt(?:ed|s|ing)|stopp(?:ed|ing)|stops|suspend(?:ed|s|ing)|cancel(?:l?ed|s|l?ing)|"
+            rf"paus(?:ed|es|ing)|"
+            rf"froze|freez(?:es|ing)|block(?:ed|s|ing)|banned|bans) (?:\w+ ){{0,3}}(?:{_POSITIVE_FLOW}|"
+            rf"orders?|buying|bookings?|cargoes)|"
+            rf"stopped buying|stops buying|turn(?:ed|s|ing) (?:away|back) (?:to|toward)s? (?:brazil|"
+            rf"argentin)\w*|"
+            rf"switch(?:ed|es|ing) (?:\w+ ){{0,2}}to (?:brazil|argentin)\w*)\b",
+            "broken",
+            0.75,
+        ),
+        (
+            r"\b(met|meets|reached|reaches|hit|hits|fulfill?(?:ed|s)?|completed|completes|achieved|"
+            r"exceeded|surpassed) "
+            r"(?:\w+ ){0,3}(?:target|pledge|commitment|goal|quota|promise)\b",
+            "fulfilled",
+            0.8,
+        ),
+        (
+            r"\b(behind (?:the )?(?:pace|schedule)|short of|fell short|falls short|slow(?:er)? (?:than|"
+            r"pace)|lagg(?:ing|ed)|"
+            r"sluggish|stalled|trail(?:s|ed|ing))\b",
+            "delayed",
+            0.7,
+        ),
+        (
+            r"\b(bought|buys|purchased|booked|books|buying|purchasing|snapped up|placed orders?|ordered|"
+            r"secured|shipped|"
+            r"loaded|inspected for export|export sales|sales to china|sold|imported|imports|bound for|"
+            r"left (?:\w+ ){0,3}ports?|resum(?:ed|es|ing) (?:\w+ ){0,2}(?:purchases|buying|imports)|"
+            r"returned to (?:the )?(?:\w+ )?market|first (?:\w+ )?(?:purchase|cargo|shipment|order)s?|"
+            r"arrived|arrive|"
+            r"deliver(?:ed|ies|y))\b",
+            "progress",
+            0.7,
+        ),
     ),
     "enforcement": _cues(
-        (r"\b(tighten(?:ed|s|ing)|impos(?:ed|es|ing)|requir(?:ed|es|ing)|add(?:ed|s|ing) (?:\w+ ){0,4}to (?:\w+ ){0,3}(?:list|controls?)|"
-         r"crack(?:ed|s|ing) down|seiz(?:ed|es|ing)|arrest(?:ed|s|ing)|shut down|clamp(?:ed|s|ing) down|curb(?:ed|s|ing)|"
-         r"implement(?:ed|s|ing)|enforc(?:ed|es|ing)|began requiring|start(?:ed|s) requiring)\b", "fulfilled", 0.75, "tensed"),
+        (
+            r"\b(tighten(?:ed|s|ing)|impos(?:ed|es|ing)|requir(?:ed|es|ing)|add(?:ed|s|"
+            r"ing) (?:\w+ ){0,4}to (?:\w+ ){0,3}(?:list|controls?)|"
+            r"crack(?:ed|s|ing) down|seiz(?:ed|es|ing)|arrest(?:ed|s|ing)|shut down|clamp(?:ed|s|"
+            r"ing) down|curb(?:ed|s|ing)|"
+            r"implement(?:ed|s|ing)|enforc(?:ed|es|ing)|began requiring|start(?:ed|s) requiring)\b",
+            "fulfilled",
+            0.75,
+            "tensed",
+        ),
         (r"\b(tighten|impose|require|crack down|curb|implement|enforce)\b", "fulfilled", 0.75, "base"),
-        (r"\b(still (?:flowing|shipping|being shipped|pouring)|continu(?:e|ed|es|ing) to (?:flow|ship|pour|arrive)|"
-         r"loosen(?:ed|s|ing)|eas(?:ed|es|ing) (?:\w+ ){0,2}controls|halt(?:ed|s) cooperation|suspend(?:ed|s) cooperation|"
-         r"lax enforcement)\b", "broken", 0.7),
-        (r"\b(announc(?:ed|es|ing)|publish(?:ed|es|ing)|issu(?:ed|es|ing)) (?:\w+ ){0,3}(?:rules?|measures?|list|notice|regulations?)\b",
-         "progress", 0.65),
+        (
+            r"\b(still (?:flowing|shipping|being shipped|pouring)|continu(?:e|ed|es|ing) to (?:flow|ship|"
+            r"pour|arrive)|"
+            r"loosen(?:ed|s|ing)|eas(?:ed|es|ing) (?:\w+ ){0,2}controls|halt(?:ed|s) cooperation|"
+            r"suspend(?:ed|s) cooperation|"
+            r"lax enforcement)\b",
+            "broken",
+            0.7,
+        ),
+        (
+            r"\b(announc(?:ed|es|ing)|publish(?:ed|es|ing)|issu(?:ed|es|ing)) (?:\w+ ){0,3}(?:rules?|"
+            r"measures?|list|notice|regulations?)\b",
+            "progress",
+            0.65,
+        ),
     ),
     "supply": _cues(
-        (rf"\b(halt(?:ed|s|ing)|block(?:ed|s|ing)|ban(?:ned|s)?|stopp(?:ed|ing)|stops|suspend(?:ed|s|ing)|restrict(?:ed|s|ing)|"
-         rf"reimpos(?:ed|es|ing)) (?:\w+ ){{0,3}}{_POSITIVE_FLOW}(?: again)?\b", "broken", 0.7),
-        (r"\b(remain(?:s|ed)? (?:halted|blocked|stuck|suspended|frozen)|still (?:halted|blocked|stuck|waiting|frozen))\b",
-         "delayed", 0.7),
-        (r"\b(partial(?:ly)?|some (?:exports|shipments|deliveries)|case-by-case|limited (?:exports|shipments)|"
-         r"exemptions? for (?:civilian|some)|trickle)\b", "progress", 0.65),
-        (rf"\b(resum(?:ed|es|ing)|restart(?:ed|s|ing)|restor(?:ed|es|ing)|allow(?:ed|s|ing) (?:\w+ ){{0,4}}to resume|"
-         rf"lift(?:ed|s|ing) (?:\w+ ){{0,3}}(?:ban|halt|restrictions?)|grant(?:ed|s|ing) (?:\w+ ){{0,2}}exemptions?|"
-         rf"approv(?:ed|es|ing) (?:\w+ ){{0,2}}{_POSITIVE_FLOW})\b", "fulfilled", 0.7, "tensed"),
+        (
+            rf"\b(halt(?:ed|s|ing)|block(?:ed|s|ing)|ban(?:ned|s)?|stopp(?:ed|ing)|stops|suspend(?:ed|s|"
+            rf"ing)|restrict(?:ed|s|ing)|"
+            rf"reimpos(?:ed|es|ing)) (?:\w+ ){{0,3}}{_POSITIVE_FLOW}(?: again)?\b",
+            "broken",
+            0.7,
+        ),
+        (
+            r"\b(remain(?:s|ed)? (?:halted|blocked|stuck|suspended|frozen)|still (?:halted|blocked|stuck|"
+            r"waiting|frozen))\b",
+            "delayed",
+            0.7,
+        ),
+        (
+            r"\b(partial(?:ly)?|some (?:exports|shipments|deliveries)|case-by-case|limited (?:exports|"
+            r"shipments)|"
+            r"exemptions? for (?:civilian|some)|trickle)\b",
+            "progress",
+            0.65,
+        ),
+        (
+            rf"\b(resum(?:ed|es|ing)|restart(?:ed|s|ing)|restor(?:ed|es|ing)|allow(?:ed|s|"
+            rf"ing) (?:\w+ ){{0,4}}to resume|"
+            rf"lift(?:ed|s|ing) (?:\w+ ){{0,3}}(?:ban|halt|restrictions?)|grant(?:ed|s|"
+            rf"ing) (?:\w+ ){{0,2}}exemptions?|"
+            rf"approv(?:ed|es|ing) (?:\w+ ){{0,2}}{_POSITIVE_FLOW})\b",
+            "fulfilled",
+            0.7,
+            "tensed",
+        ),
         (r"\b(resume|restart|lift|allow)\b", "fulfilled", 0.7, "base"),
     ),
     "visit": _cues(
-        (r"\b(arrived|arrives|landed|lands|touched down|visited|was in Beijing|is in Beijing|was in Washington|"
-         r"is in Washington|(?:held|holds) talks in|toured|welcomed (?:\w+ ){0,4}(?:to|in)|hosted (?:\w+ ){0,3}(?:in|at)|"
-         r"began (?:a |an |his )?(?:\w+ )?(?:visit|trip)|wrapp(?:ed|s) up (?:a |an |his )?(?:\w+ )?(?:visit|trip)|"
-         r"during (?:his|a|the) (?:\w+ )?(?:visit|trip) to)\b", "fulfilled", 0.8, "tensed"),
-        (r"\b(arrive|land|visit|travel|go|head)\b", "fulfilled", 0.8, "base"),
-        (r"\b(accept(?:ed|s|ing)? (?:an |the |his |xi's |trump's )?invitation|confirm(?:ed|s|ing)? (?:\w+ ){0,3}(?:visit|trip|dates?)|"
-         r"dates? (?:was |were |has been |have been )?(?:set|fixed|announced|agreed)|set (?:the )?dates?|"
-         r"(?:visit|trip) (?:is |was |has been )?(?:set|scheduled|planned|slated|confirmed) for|preparations?|"
-         r"advance team|(?:is|are) scheduled to|will (?:visit|travel|go|head|arrive|make)|"
-         r"plans? to (?:visit|travel|go)|expected to (?:visit|travel|arrive)|set to (?:visit|travel|arrive))\b", "progress", 0.7),
-        (r"\b(will not (?:visit|travel|go)|won't (?:visit|travel|go)|no longer (?:plans|going|visit))\b", "broken", 0.75),
+        (
+            r"\b(arrived|arrives|landed|lands|touched down|visited|was in Beijing|is in Beijing|"
+            r"was in Washington|"
+            r"is in Washington|(?:held|holds) talks in|toured|welcomed (?:\w+ ){0,4}(?:to|in)|"
+            r"hosted (?:\w+ ){0,3}(?:in|at)|"
+            r"began (?:a |an |his )?(?:\w+ )?(?:visit|trip)|wrapp(?:ed|s) up (?:a |an |"
+            r"his )?(?:\w+ )?(?:visit|trip)|"
+            r"during (?:his|a|the) (?:\w+ )?(?:visit|trip) to|hosted|hosts)\b",
+            "fulfilled",
+            0.8,
+            "tensed",
+        ),
+        (r"\b(arrive|land|visit|travel|go|head|host|pay)\b", "fulfilled", 0.8, "base"),
+        (
+            r"\b(accept(?:ed|s|ing)? (?:an |the |his |xi's |trump's )?invitation|confirm(?:ed|s|"
+            r"ing)? (?:\w+ ){0,3}(?:visit|trip|dates?)|"
+            r"dates? (?:was |were |has been |have been )?(?:set|fixed|announced|agreed)|set (?:the )?dates?|"
+            r"(?:visit|trip)(?: \w+){0,3} (?:is |was |has been )?(?:set|scheduled|planned|slated|"
+            r"confirmed) for|preparations?|"
+            r"advance team|(?:is|are) scheduled to|will (?:visit|travel|go|head|arrive|make)|"
+            r"plans? to (?:visit|travel|go)|expected to (?:visit|travel|arrive)|set to (?:visit|travel|"
+            r"arrive))\b",
+            "progress",
+            0.7,
+        ),
+        (
+            r"\b(will not (?:visit|travel|go)|won't (?:visit|travel|go)|no longer (?:plans|going|visit))\b",
+            "broken",
+            0.75,
+        ),
     ),
 }
 
 _NEG = re.compile(
-    r"\b(not|n't|never|no|nor|yet to|failed to|fails to|fail to|without|denied|denies|deny|refused to|refuses to|"
+    r"\b(not|n't|never|no|nor|yet to|failed to|fails to|fail to|without|denied|denies|deny|refused to|"
+    r"refuses to|"
     r"rather than|instead of|false|dismissed (?:reports|claims))\b|n't\b",
     re.I,
 )
 _DENIAL = re.compile(
-    r"\b(denied|denies|deny|dismissed|rejected|rebuffed) (?:\w+ ){0,3}(?:reports?|claims?|suggestions?|speculation|rumou?rs?)",
+    r"\b(denied|denies|deny|dismissed|rejected|rebuffed) (?:\w+ ){0,3}(?:reports?|claims?|suggestions?|"
+    r"speculation|rumou?rs?)",
     re.I,
 )
 _SPEC = re.compile(
-    r"\b(could|may|might|consider(?:s|ing|ed)?|weigh(?:s|ing|ed)?|mull(?:s|ing|ed)?|reportedly|rumou?r(?:s|ed)?|"
-    r"possib(?:le|ly|ility)|likely|unlikely|threaten(?:s|ed|ing)? to|warn(?:s|ed|ing)? (?:that |it )?(?:it )?could|if|unless|"
-    r"whether|speculat\w+|sources (?:said|say)|people (?:familiar|briefed)|hop(?:e|es|ed|ing) to|seek(?:s|ing)? to|"
-    r"aim(?:s|ing)? to|propos(?:ed|es|al)|talk(?:s|ed)? (?:of|about)|explor(?:e|es|ing)|open to|ask(?:ed|s|ing)? (?:\w+ ){0,2}to|"
-    r"urg(?:e|ed|es|ing)|call(?:ed|s|ing)? (?:on|for)|question(?:s|ed)? (?:over|about|whether)|doubts?|fears?|risk(?:s)?|"
+    r"\b(could|may|might|consider(?:s|ing|ed)?|weigh(?:s|ing|ed)?|mull(?:s|ing|ed)?|reportedly|"
+    r"rumou?r(?:s|ed)?|"
+    r"possib(?:le|ly|ility)|likely|unlikely|threaten(?:s|ed|ing)? to|warn(?:s|ed|ing)? (?:that |"
+    r"it )?(?:it )?could|if|unless|"
+    r"whether|speculat\w+|sources (?:said|say)|people (?:familiar|briefed)|hop(?:e|es|ed|ing) to|seek(?:s|"
+    r"ing)? to|"
+    r"aim(?:s|ing)? to|propos(?:ed|es|al)|talk(?:s|ed)? (?:of|about)|explor(?:e|es|ing)|open to|ask(?:ed|"
+    r"s|ing)? (?:\w+ ){0,2}to|"
+    r"urg(?:e|ed|es|ing)|call(?:ed|s|ing)? (?:on|for)|question(?:s|ed)? (?:over|about|whether)|doubts?|"
+    r"fears?|risk(?:s)?|"
     r"would)\b",
     re.I,
 )
 _FUTURE = re.compile(
-    r"\b(will|shall|'ll|set to|due to|scheduled to|slated to|going to|is to|are to|expected to|plans? to|planning to|"
+    r"\b(will|shall|'ll|set to|due to|scheduled to|slated to|going to|is to|are to|expected to|plans? to|"
+    r"planning to|"
     r"intends? to|prepar(?:es|ing) to|would|starting|from next|next (?:week|month)|ready to)\b",
     re.I,
 )
 _RESTATE = re.compile(
     r"\b(agreed|agrees|pledged|pledges|promised|promises|committed|commits|vowed|vows|undertook|undertakes|"
-    r"deal (?:calls|called) for|commitment to|pledge to|promise to|agreement to|under the (?:deal|agreement|truce))\b",
+    r"invitation|invited|invites|deal (?:calls|called) for|commitment to|pledge to|promise to|"
+    r"agreement to|under the (?:deal|agreement|truce))\b",
     re.I,
 )
-_CLAUSE_BREAK = re.compile(r"[;:]|,\s*(?:but|while|whereas|although|though)\b|\b(?:but|while|whereas|although)\b", re.I)
+_CLAUSE_BREAK = re.compile(
+    r"[;:]|,\s*(?:but|while|whereas|although|though)\b|\b(?:but|while|whereas|although)\b", re.I
+)
+_PARTIAL = re.compile(
+    r"\b(partial(?:ly)?|some (?:exports|shipments|deliveries|customers)|case-by-case|limited)\b", re.I
+)
 _SAID = re.compile(r"\b(said|says|told|announced|stated|confirmed)\b", re.I)
 
 
@@ -535,7 +726,7 @@ def _mode_of(c: Commitment) -> str:
     title = f"{c.title} {c.description}".lower()
     if cat == "visit":
         return "visit"
-    if cat == "purchase" or c.target is not None and c.target.unit.lower() in ("mmt", "tonnes", "tons"):
+    if cat == "purchase" or (c.target is not None and c.target.unit.lower() in ("mmt", "tonnes", "tons")):
         return "purchase"
     if cat == "enforcement":
         return "enforcement"
@@ -623,8 +814,13 @@ class EvidenceEngine:
         self._third = frozenset(self._add(t) for t in THIRD_COUNTRIES)
         self._leaders = frozenset(self._add(t) for t in LEADERS)
         self._places = frozenset(
-            self._add(t) for t in (*_COUNTERPART_TERMS["US"], *_COUNTERPART_TERMS["China"]) if not t.endswith("-")
-        ) - {_term_key(t) for t in ("MOFCOM", "Ministry of Commerce", "USTR", "Trump administration", "American", "Chinese")}
+            self._add(t)
+            for t in (*_COUNTERPART_TERMS["US"], *_COUNTERPART_TERMS["China"])
+            if not t.endswith("-")
+        ) - {
+            _term_key(t)
+            for t in ("MOFCOM", "Ministry of Commerce", "USTR", "Trump administration", "American", "Chinese")
+        }
         for i, c in enumerate(self.commitments):
             self._compiled.append(self._compile(i, c))
         families: dict[frozenset[str], list[int]] = {}
@@ -740,7 +936,9 @@ class EvidenceEngine:
                 if missing:
                     if reasons is not None and sents == (i,) and alias_here:
                         shown = ", ".join(cc.require_display[missing[0]][:6])
-                        reasons.append(f"sentence {i}: alias {alias_here[0]!r} but no word of required group [{shown}]")
+                        reasons.append(
+                            f"sentence {i}: alias {alias_here[0]!r} but no word of required group [{shown}]"
+                        )
                     continue
                 excl = keys & cc.exclude
                 if excl:
@@ -750,7 +948,9 @@ class EvidenceEngine:
                 if cc.counterpart and keys & self._third and not keys & cc.counterpart:
                     if reasons is not None:
                         third = sorted(keys & self._third)[0]
-                        reasons.append(f"sentence {i}: about {third!r}, not the counterpart named in the commitment")
+                        reasons.append(
+                            f"sentence {i}: about {third!r}, not the counterpart named in the commitment"
+                        )
                     continue
                 if cc.mode == "visit" and not self._traveller_ok(cc, doc, sents):
                     if reasons is not None:
@@ -797,8 +997,8 @@ class EvidenceEngine:
                 if before:
                     if before[-1] in cc.aliases:
                         return True
-                elif any(k in cc.aliases for _, k in leaders) or s == 0 and any(
-                    k in cc.aliases for k in doc.hits_by_sentence[0]
+                elif any(k in cc.aliases for _, k in leaders) or (
+                    s == 0 and any(k in cc.aliases for k in doc.hits_by_sentence[0])
                 ):
                     return True
         return False
@@ -812,7 +1012,12 @@ class EvidenceEngine:
         offs = b - a - len(doc.text[a:b].lstrip())
         base = a + (len(doc.text[a:b]) - len(doc.text[a:b].lstrip()))
         del offs
-        alias_pos = [h.start - base for k in doc.hits_by_sentence[i] if k in cc.aliases for h in doc.hits_by_sentence[i][k]]
+        alias_pos = [
+            h.start - base
+            for k in doc.hits_by_sentence[i]
+            if k in cc.aliases
+            for h in doc.hits_by_sentence[i][k]
+        ]
         if not alias_pos:
             alias_pos = [0]
         notes: list[str] = []
@@ -825,6 +1030,10 @@ class EvidenceEngine:
                 score = cue.weight - dist / 2000.0
                 if cue.kind == "base" and not self._modal_before(sentence, m.start()):
                     continue
+                if re.search(
+                    r"\b(the|a|an|its|this|these|their)\s+$", sentence[: m.start()], re.I
+                ) and re.match(r"\w+ed\b", m.group(0)):
+                    continue  # "the suspended affiliates rule": an adjective, not an event
                 if best is None or score > best[0]:
                     best = (score, cue, m)
         quantity = self._quantity(cc, sentence)
@@ -836,7 +1045,7 @@ class EvidenceEngine:
             _, cue, m = best
             signal, confidence, cue_text = cue.signal, cue.weight, m.group(0)
             window = self._window(sentence, m.start())
-            neg = _NEG.search(window) or (_DENIAL.search(sentence[: m.start()]))
+            neg = _NEG.search(" ".join(window.split()[-6:])) or (_DENIAL.search(sentence[: m.start()]))
             spec = _SPEC.search(window)
             fut = _FUTURE.search(window) or re.search(r"\bto\s*$", window)
             restate = _RESTATE.search(window)
@@ -860,12 +1069,37 @@ class EvidenceEngine:
                 signal, confidence = "mention", 0.5
             elif fut:
                 notes.append(f"future tense ({fut.group(0).strip()!r})")
-                if signal == "fulfilled":
+                if cc.mode == "purchase" and signal in ("progress", "fulfilled"):
+                    notes.append("a purchase promised is not a purchase made")
+                    signal, confidence = "mention", 0.5
+                elif signal == "fulfilled":
                     signal, confidence = "progress", 0.7
                 elif signal in ("broken", "delayed", "extended"):
                     confidence -= 0.15
+            earlier = [
+                d
+                for d in dates
+                if d.date < cc.commitment.announced
+                and re.fullmatch(r"\s*(?:on|in|since|back in|as of)\s+", sentence[m.end() : d.start])
+            ]
+            if signal == "fulfilled" and earlier:
+                notes.append(
+                    f"the cue is dated {earlier[0].date}, before the promise: about the original measure"
+                )
+                signal, confidence = "mention", 0.45
             if signal == "fulfilled":
-                later = [d for d in dates if doc.published and d.date > doc.published and d.start > m.start() - 40]
+                later = [
+                    d
+                    for d in dates
+                    if doc.published
+                    and d.date > doc.published
+                    and d.start > m.start() - 40
+                    and not re.search(
+                        r"\b(until|through|till|to|by|expires?|ends?|runs? out)\s+(?:on\s+)?$",
+                        sentence[: d.start],
+                        re.I,
+                    )
+                ]
                 eff = cc.commitment.effective
                 if later and cc.mode != "purchase":
                     notes.append(f"fulfilment dated {later[0].date} after publication: progress")
@@ -873,13 +1107,28 @@ class EvidenceEngine:
                 elif eff and doc.published and doc.published < eff and cc.mode not in ("purchase", "visit"):
                     notes.append(f"published before the effective date {eff}: progress")
                     signal, confidence = "progress", 0.65
+            if signal == "fulfilled" and cc.mode in ("supply", "purchase") and _PARTIAL.search(sentence):
+                notes.append("only partly: progress")
+                signal = "progress"
             if signal == "extended":
                 after = [d for d in dates if d.start > m.start()]
-                new_date = after[0].date if after else None
+                bounded = [
+                    d
+                    for d in after
+                    if re.search(r"\b(until|through|till|to|into)\s+$", sentence[: d.start], re.I)
+                ]
+                new_date = (
+                    (bounded or after)[0].date if bounded else (max(d.date for d in after) if after else None)
+                )
                 ends = cc.commitment.ends
-                if "extend" in cc.commitment.title.lower() and (
-                    (new_date is not None and ends is not None and new_date <= ends)
-                    or (new_date is None and doc.published and ends and doc.published < ends - dt.timedelta(days=120))
+                if (
+                    new_date is not None and ends is not None and new_date <= ends + dt.timedelta(days=3)
+                ) or (
+                    "extend" in cc.commitment.title.lower()
+                    and new_date is None
+                    and doc.published
+                    and ends
+                    and doc.published < ends - dt.timedelta(days=120)
                 ):
                     notes.append("the extension is the promise itself: fulfilled")
                     signal = "fulfilled"
@@ -888,12 +1137,29 @@ class EvidenceEngine:
                 if after and new_date is None and (signal == "delayed" or cc.mode == "visit"):
                     new_date = after[-1].date if signal == "delayed" else after[0].date
         if quantity is not None:
-            if cc.commitment.target and quantity.cumulative and quantity.value >= cc.commitment.target.value * 0.999:
-                if signal in ("mention", "progress") and not _RESTATE.search(sentence) and best is not None:
+            if (
+                cc.commitment.target
+                and quantity.cumulative
+                and quantity.value >= cc.commitment.target.value * 0.999
+            ):
+                if (
+                    signal in ("mention", "progress")
+                    and not _RESTATE.search(sentence)
+                    and not _SPEC.search(sentence)
+                    and not _NEG.search(sentence)
+                    and not re.search(r"\b(will|would|shall|plans? to|to buy|to purchase)\b", sentence, re.I)
+                ):
                     signal, confidence, cue_text = "fulfilled", 0.75, quantity.text
                     notes.append(f"cumulative {quantity.value:g} MMT reaches the target")
-            elif signal == "mention" and not _RESTATE.search(sentence) and not _SPEC.search(sentence) and (
-                re.search(r"\b(bought|purchased|booked|sold|shipped|exported|imported|sales)\b", sentence, re.I)
+            elif (
+                signal == "mention"
+                and not _RESTATE.search(sentence)
+                and not _SPEC.search(sentence)
+                and (
+                    re.search(
+                        r"\b(bought|purchased|booked|sold|shipped|exported|imported|sales)\b", sentence, re.I
+                    )
+                )
             ):
                 signal, confidence, cue_text = "progress", 0.65, quantity.text
         if signal != "mention":
@@ -920,26 +1186,32 @@ class EvidenceEngine:
         if breaks:
             head = head[breaks[-1].end() :]
         words = head.split()
-        return " ".join(words[-8:])
+        return " ".join(words[-15:])
 
     @staticmethod
     def _modal_before(sentence: str, pos: int) -> bool:
         words = sentence[:pos].split()[-3:]
         return bool(
             words
-            and re.search(r"\b(will|to|shall|'ll|would|could|may|might|must|not|n't|did|does|cannot)$", " ".join(words), re.I)
+            and re.search(
+                r"\b(will|to|shall|'ll|would|could|may|might|must|not|n't|did|does|cannot)$",
+                " ".join(words),
+                re.I,
+            )
         )
 
     @staticmethod
     def _extension_ok(cc: _Compiled, sentence: str, m: re.Match[str]) -> bool:
-        """"Extended" must be about renewing the time limit, not the rule extending controls to affiliates."""
+        """An extension cue must renew a time limit, not describe a rule extending controls to affiliates."""
         if cc.commitment.ends is None and "extend" not in cc.commitment.title.lower():
             return False
         tail = sentence[m.start() : m.end() + 80]
         return bool(
             re.search(
-                r"suspension|pause|truce|exclusions?|exemptions?|waiver|reprieve|deadline|until|through|another|"
-                r"further|additional|one more year|\d+ (?:days|months|years?)|by (?:a|one|two|six) (?:year|month)s?",
+                r"suspension|pause|truce|exclusions?|exemptions?|waiver|reprieve|deadline|until|through|"
+                r"another|"
+                r"further|additional|one more year|\d+ (?:days|months|years?)|by (?:a|one|two|"
+                r"six) (?:year|month)s?",
                 tail,
                 re.I,
             )
@@ -983,13 +1255,19 @@ class EvidenceEngine:
             score -= 1
         if c.target is not None:
             for q in extract_quantities(text, c.target.unit):
-                if abs(q.value - c.target.value) < 0.05:
+                if 0.9 * c.target.value <= q.value <= 1.15 * c.target.value:
                     score += 2
             for sib in cc.family:
                 t = self._compiled[sib].commitment.target
-                if sib != cc.index and t is not None and t.value != c.target.value:
-                    if any(abs(q.value - t.value) < 0.05 for q in extract_quantities(text, t.unit)):
-                        score -= 2
+                if (
+                    sib != cc.index
+                    and t is not None
+                    and t.value != c.target.value
+                    and any(
+                        0.9 * t.value <= q.value <= 1.15 * t.value for q in extract_quantities(text, t.unit)
+                    )
+                ):
+                    score -= 2
         if pub is not None:
             start = c.announced
             end = c.due or c.ends
@@ -1031,7 +1309,8 @@ class EvidenceEngine:
             reasons: list[str] | None = exp.reasons if explain else None
             if doc.published is not None and doc.published < c.announced:
                 exp.reasons.append(
-                    f"published {doc.published} before the commitment was announced on {c.announced}: never evidence"
+                    f"published {doc.published} before the commitment was announced on {c.announced}: "
+                    "never evidence"
                 )
                 continue
             if not any(k in cc.aliases for h in doc.hits_by_sentence for k in h):
@@ -1056,7 +1335,10 @@ class EvidenceEngine:
                 r, u, units = readings[idx]
                 cc = self._compiled[idx]
                 evidence = doc.sentence(r.sentence)
-                parts = [f"alias {u.alias!r} in sentence {u.focus}" + (" (with the title)" if len(u.sentences) == 2 else "")]
+                parts = [
+                    f"alias {u.alias!r} in sentence {u.focus}"
+                    + (" (with the title)" if len(u.sentences) == 2 else "")
+                ]
                 if u.group_terms:
                     parts.append("required words " + ", ".join(repr(t) for t in u.group_terms))
                 if r.cue:
@@ -1065,20 +1347,31 @@ class EvidenceEngine:
                     parts.append("no status cue: mention")
                 parts.extend(r.notes)
                 if r.quantity is not None:
-                    parts.append(f"quantity {r.quantity.value:g} {r.quantity.unit} ({'cumulative' if r.quantity.cumulative else 'single'})")
+                    kind = "cumulative" if r.quantity.cumulative else "single"
+                    parts.append(f"quantity {r.quantity.value:g} {r.quantity.unit} ({kind})")
                 if r.new_date is not None:
                     parts.append(f"date {r.new_date}")
                 explanation = "; ".join(parts)
                 exp.matched = True
                 exp.reasons.extend(parts)
                 exp.match = Match(
-                    cc.commitment.id, r.signal, r.confidence, evidence, r.cue, explanation, r.quantity, r.new_date
+                    cc.commitment.id,
+                    r.signal,
+                    r.confidence,
+                    evidence,
+                    r.cue,
+                    explanation,
+                    r.quantity,
+                    r.new_date,
                 )
             out.append(exp)
         return out
 
     def _resolve_families(
-        self, doc: _Doc, readings: dict[int, tuple[_Reading, _Unit, list[_Unit]]], exps: dict[int, Explanation]
+        self,
+        doc: _Doc,
+        readings: dict[int, tuple[_Reading, _Unit, list[_Unit]]],
+        exps: dict[int, Explanation],
     ) -> None:
         """Keep one pledge of a family unless the text clearly speaks about several."""
         done: set[int] = set()
@@ -1104,10 +1397,15 @@ class EvidenceEngine:
                 if m not in keep:
                     del readings[m]
                     other = self._compiled[max(keep, key=lambda k: scores[k])].commitment.id
-                    exps[m].reasons.append(f"shares its words with {other}, which fits the dates and amounts better")
+                    exps[m].reasons.append(
+                        f"shares its words with {other}, which fits the dates and amounts better"
+                    )
 
     def _drop_namings(
-        self, doc: _Doc, readings: dict[int, tuple[_Reading, _Unit, list[_Unit]]], exps: dict[int, Explanation]
+        self,
+        doc: _Doc,
+        readings: dict[int, tuple[_Reading, _Unit, list[_Unit]]],
+        exps: dict[int, Explanation],
     ) -> None:
         """Commentary that only names the deal ("the truce covered soybeans, rare earths and fentanyl")
         says nothing about any one commitment: a bare mention in a list of three or more subjects, or in
@@ -1119,7 +1417,9 @@ class EvidenceEngine:
                 continue
             if per_sentence[r.sentence] >= 3:
                 del readings[idx]
-                exps[idx].reasons.append("only named in a list of the deal's parts, with nothing said about it")
+                exps[idx].reasons.append(
+                    "only named in a list of the deal's parts, with nothing said about it"
+                )
             elif _COMMENTARY_TITLE.search(doc.report.title):
                 del readings[idx]
                 exps[idx].reasons.append("only named in an opinion piece")
@@ -1207,7 +1507,9 @@ def load_labelled(path: str | Path) -> list[LabelledReport]:
             str(row["id"]), row.get("title", ""), row.get("summary", ""), _parse_dt(row.get("published")),
             row.get("link", ""), row.get("source", ""),
         )  # fmt: skip
-        out.append(LabelledReport(rep, cast(dict[str, Signal], labels), row.get("split", "dev"), row.get("note", "")))
+        out.append(
+            LabelledReport(rep, cast(dict[str, Signal], labels), row.get("split", "dev"), row.get("note", ""))
+        )
     return out
 
 
@@ -1248,7 +1550,8 @@ class EvalResult:
             head,
             f"relevance  precision {self.precision:.3f}  recall {self.recall:.3f}  F1 {self.f1:.3f}"
             f"  (tp {self.tp}, fp {self.fp}, fn {self.fn})",
-            f"signal accuracy on relevant pairs {self.signal_accuracy:.3f} ({self.signal_correct}/{self.signal_total})",
+            f"signal accuracy on relevant pairs {self.signal_accuracy:.3f}"
+            f" ({self.signal_correct}/{self.signal_total})",
             "confusion matrix (rows: labelled, columns: predicted; '-' = no match)",
         ]
         cols = [*SIGNALS, "-"]
@@ -1285,7 +1588,9 @@ def evaluate(engine: EvidenceEngine, labelled_path: str | Path, split: str | Non
                 if g == p:
                     res.signal_correct += 1
                 else:
-                    res.errors.append(f"{item.report.id} {cid}: signal {p}, labelled {g}: {got[cid].explanation}")
+                    res.errors.append(
+                        f"{item.report.id} {cid}: signal {p}, labelled {g}: {got[cid].explanation}"
+                    )
             elif p:
                 res.fp += 1
                 res.errors.append(f"{item.report.id} {cid}: false match ({p}): {got[cid].evidence[:100]}")

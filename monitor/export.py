@@ -54,7 +54,10 @@ def _change(c: StatusChangeRow) -> dict[str, Any]:
 
 
 def commitment_record(
-    c: Commitment, row: CommitmentRow | None, evidence: Sequence[EvidenceRow], changes: Sequence[StatusChangeRow]
+    c: Commitment,
+    row: CommitmentRow | None,
+    evidence: Sequence[EvidenceRow],
+    changes: Sequence[StatusChangeRow],
 ) -> dict[str, Any]:
     """One commitment as the promise (from the config) plus the verdict and its record (from the store)."""
     progress: dict[str, Any] | None = None
@@ -126,8 +129,9 @@ def to_csv(records: Sequence[dict[str, Any]]) -> str:
     return buf.getvalue()
 
 
-def to_ics(records: Sequence[dict[str, Any]], generated_at: dt.datetime | None = None,
-           reminder_days: int = 7) -> bytes:
+def to_ics(
+    records: Sequence[dict[str, Any]], generated_at: dt.datetime | None = None, reminder_days: int = 7
+) -> bytes:
     """All-day events for each due date and each end of a time-limited measure, with a reminder.
 
     UIDs are stable (commitment id and kind), so re-importing or subscribing updates events instead of
@@ -157,8 +161,11 @@ def to_ics(records: Sequence[dict[str, Any]], generated_at: dt.datetime | None =
             event.add("dtend", day + dt.timedelta(days=1))
             event.add("transp", "TRANSPARENT")
             event.add("categories", [r["category"], r["party"]])
-            moved = " (moved by evidence)" if (kind == "due" and r["new_due"]) or (
-                kind == "ends" and r["extended_until"]) else ""
+            moved = (
+                " (moved by evidence)"
+                if (kind == "due" and r["new_due"]) or (kind == "ends" and r["extended_until"])
+                else ""
+            )
             lines = [f"{r['id']}: status {r['status']}{moved}.", r["description"] or ""]
             if r["last_evidence_link"]:
                 lines.append(f"Latest evidence: {r['last_evidence_link']}")

@@ -95,10 +95,13 @@ class FetchResult:
 class _Failure(Exception):
     """Internal: carries an error kind out of nested code to the single place that builds the result."""
 
-    def __init__(self, kind: str, message: str, status: int | None = None) -> None:
+    def __init__(
+        self, kind: str, message: str, status: int | None = None, retry_after: float | None = None
+    ) -> None:
         super().__init__(message)
         self.kind = kind
         self.status = status
+        self.retry_after = retry_after
 
 
 class _HostGate:
@@ -357,6 +360,7 @@ class Fetcher:
             result = await self._fetch(state)
         except _Failure as exc:
             result = self._failed(state, exc.kind, str(exc), exc.status)
+            result.retry_after = exc.retry_after
         except TimeoutError:
             result = self._failed(state, "deadline", f"no complete answer within {self.deadline:g}s")
         except httpx.TooManyRedirects as exc:
@@ -397,7 +401,11 @@ class Fetcher:
                 gate = self._gate(url)
                 if gate.blocked_until > time.monotonic():
                     wait = gate.blocked_until - time.monotonic()
-                    raise _Failure("host_backoff", f"host asked us to wait {wait:.0f}s more (Retry-After)")
+                    raise _Failure(
+                        "host_backoff",
+                        f"host asked us to wait {wait:.0f}s more (Retry-After)",
+                        retry_after=wait,
+                    )
                 if gate not in held_gates:
                     await gate.acquire()
                     held.callback(gate.release)

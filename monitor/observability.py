@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from monitor.store import EvidenceRow, StatusChangeRow, Store
 
 log = logging.getLogger("monitor.observability")
+status_log = logging.getLogger("monitor.status")
 
 # --- secrets and redaction -----------------------------------------------------------------------
 
@@ -254,6 +255,26 @@ class JsonFormatter(logging.Formatter):
         return REDACTOR.redact(json.dumps(doc, ensure_ascii=False))
 
 
+def install_redacting_record_factory() -> None:
+    """Redact every record as it is created, so every handler (not only ours) sees clean text.
+
+    Records are only created for enabled levels, so the eager formatting costs nothing for filtered-out
+    debug lines. Installed once per process; later calls are no-ops.
+    """
+    current = logging.getLogRecordFactory()
+    if getattr(current, "_trade_monitor", False):
+        return
+    redact = RedactingFilter()
+
+    def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = current(*args, **kwargs)
+        redact.filter(record)
+        return record
+
+    factory._trade_monitor = True  # type: ignore[attr-defined]
+    logging.setLogRecordFactory(factory)
+
+
 NOISY_LOGGERS = ("httpx", "httpcore", "apscheduler.executors.default", "apscheduler.scheduler", "watchfiles")
 
 
@@ -275,6 +296,7 @@ def configure_logging(
     handler.addFilter(ContextFilter())
     handler.addFilter(RedactingFilter())
     root.addHandler(handler)
+    install_redacting_record_factory()
     root.setLevel(getattr(logging, level.upper(), logging.INFO))
     for noisy in NOISY_LOGGERS:
         logging.getLogger(noisy).setLevel(logging.WARNING)
@@ -295,7 +317,7 @@ class PipelineHooks:
         """One source was polled (any outcome)."""
 
     def on_ingest(self, source: str, outcome: IngestOutcome, evidence: Sequence[EvidenceRow]) -> None:
-        """A document (or a re-match) produced entries, evidence and status changes."""
+        """A document produced entries, evidence and status changes (``source`` is "" for a re-match)."""
 
     def on_changes(self, changes: Sequence[StatusChangeRow], source: str | None = None) -> None:
         """Status changes that did not come from a document (deadlines, manual overrides)."""
@@ -395,7 +417,7 @@ class Metrics(PipelineHooks):
 
     def on_ingest(self, source: str, outcome: IngestOutcome, evidence: Sequence[EvidenceRow]) -> None:
         try:
-            if outcome.new_entries:
+            if outcome.new_entries and source:
                 self.entries.labels(source=source).inc(outcome.new_entries)
             for ev in evidence:
                 self.evidence.labels(signal=ev.signal).inc()
@@ -412,7 +434,7 @@ class Metrics(PipelineHooks):
             except Exception:
                 log.debug("metrics hook failed", exc_info=True)
             extra = {"commitment": change.commitment_id, **({"source": source} if source else {})}
-            log.info(
+            status_log.info(
                 "%s: %s -> %s (%s)",
                 change.commitment_id,
                 change.from_status,

@@ -14,6 +14,7 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from sqlalchemy import insert
 from sqlmodel import Session, col, select
 
 from monitor.config import Config
@@ -23,12 +24,39 @@ from monitor.evidence import EvidenceEngine, Match, Report
 from monitor.fetch import Fetcher, FetchResult, FetchState, plan_next_poll
 from monitor.observability import NULL_HOOKS, PipelineHooks
 from monitor.parse import FeedEntry, ParsedFeed, parse_feed
+from monitor.parse import error_kind as parse_error_kind
 from monitor.store import EntryRow, EvidenceRow, SourceRow, StatusChangeRow, Store, as_utc, utcnow
-from monitor.tracking import TrackEvent, Tracker, publisher_of, story_key
+from monitor.tracking import TrackEvent, Tracker, publisher_of
 
 log = logging.getLogger("monitor.pipeline")
 
 FAILURE_ALERT_AFTER = dt.timedelta(hours=6)
+@dataclass(frozen=True)
+class StoredEntry:
+    """The parts of a stored entry that matching and the evidence ledger read."""
+
+    id: int
+    title: str
+    summary: str
+    link: str
+    published: dt.datetime | None
+    publisher: str
+    story_key: str
+    is_new: bool
+
+    @classmethod
+    def of(cls, row: EntryRow, is_new: bool) -> StoredEntry:
+        return cls(row.id or 0, row.title, row.summary, row.link, row.published, row.publisher, row.story_key,
+                   is_new)
+
+    @classmethod
+    def of_values(cls, entry_id: int, values: dict[str, object]) -> StoredEntry:
+        published = values["published"]
+        return cls(entry_id, str(values["title"]), str(values["summary"]), str(values["link"]),
+                   published if isinstance(published, dt.datetime) else None, str(values["publisher"]),
+                   str(values["story_key"]), True)
+
+
 @dataclass
 class IngestOutcome:
     """What one document did, for logs, metrics and `replay` output."""
@@ -80,24 +108,33 @@ class Monitor:
             ).all()
         } if keys else {}
         seen: set[str] = set()
+        fresh: list[dict[str, object]] = []
+        stored: list[StoredEntry] = []
         for entry in feed.entries:
             if entry.dedup_key in seen:
                 continue
             seen.add(entry.dedup_key)
             row = existing.get(entry.dedup_key)
-            if row is not None and row.content_hash == entry.content_hash:
-                continue
             if row is None:
-                row = self._new_entry(source, entry, fetched_at)
-                outcome.new_entries += 1
-            else:
+                fresh.append(self._new_entry(source, entry, fetched_at))
+            elif row.content_hash != entry.content_hash:  # the publisher edited it: update, don't duplicate
                 row.title, row.summary, row.content_hash = entry.title, entry.summary, entry.content_hash
                 row.published = entry.published or row.published
-                row.story_key = story_key(entry.title)
-                outcome.updated_entries += 1
-            session.add(row)
-            session.flush()
-            new_evidence += self._evidence_for(session, source, row, fetched_at)
+                row.story_key = entry.story_key
+                session.add(row)
+                stored.append(StoredEntry.of(row, is_new=False))
+        outcome.updated_entries = len(stored)
+        if fresh:
+            # One multi-row INSERT ... RETURNING for the document: ORM objects per entry cost more than
+            # the parse itself on a cold ingest.
+            ids = session.execute(
+                insert(EntryRow).returning(EntryRow.id, sort_by_parameter_order=True),  # type: ignore[arg-type]
+                fresh,
+            ).scalars().all()
+            stored += [StoredEntry.of_values(i, values) for i, values in zip(ids, fresh, strict=True)]
+        outcome.new_entries = len(fresh)
+        for entry_view in stored:
+            new_evidence += self._evidence_for(session, source, entry_view, fetched_at)
         source_row = session.get(SourceRow, source.id)
         if source_row is not None:
             source_row.entries_seen += outcome.new_entries
@@ -111,23 +148,23 @@ class Monitor:
         self.hooks.on_ingest(source.name, outcome, new_evidence)
         return outcome
 
-    def _new_entry(self, source: SourceRow, entry: FeedEntry, fetched_at: dt.datetime) -> EntryRow:
-        return EntryRow(
-            source_id=source.id or 0,
-            dedup_key=entry.dedup_key,
-            guid=entry.guid,
-            link=entry.link,
-            title=entry.title,
-            summary=entry.summary,
-            published=entry.published,
-            fetched_at=fetched_at,
-            content_hash=entry.content_hash,
-            publisher=publisher_of(entry.link, source.name),
-            story_key=story_key(entry.title),
-        )
+    def _new_entry(self, source: SourceRow, entry: FeedEntry, fetched_at: dt.datetime) -> dict[str, object]:
+        return {
+            "source_id": source.id or 0,
+            "dedup_key": entry.dedup_key,
+            "guid": entry.guid,
+            "link": entry.link,
+            "title": entry.title,
+            "summary": entry.summary,
+            "published": entry.published,
+            "fetched_at": fetched_at,
+            "content_hash": entry.content_hash,
+            "publisher": publisher_of(entry.link, source.name),
+            "story_key": entry.story_key,
+        }
 
     def _evidence_for(
-        self, session: Session, source: SourceRow, row: EntryRow, fetched_at: dt.datetime
+        self, session: Session, source: SourceRow, row: StoredEntry, fetched_at: dt.datetime
     ) -> list[EvidenceRow]:
         published = as_utc(row.published) or fetched_at
         report = Report(str(row.id), row.title, row.summary, published, row.link, source.name)
@@ -137,7 +174,7 @@ class Monitor:
             commitment = self.config.commitment(m.commitment)
             if published.date() < commitment.announced:
                 continue  # belt and braces: old news is never evidence
-            ev = session.exec(
+            ev = None if row.is_new else session.exec(
                 select(EvidenceRow).where(EvidenceRow.entry_id == row.id).where(EvidenceRow.commitment_id == m.commitment)
             ).first()
             if ev is not None and ev.signal == m.signal and ev.sentence == m.evidence:
@@ -149,7 +186,7 @@ class Monitor:
         return out
 
     def _evidence_row(
-        self, ev: EvidenceRow | None, source: SourceRow, row: EntryRow, m: Match, published: dt.datetime
+        self, ev: EvidenceRow | None, source: SourceRow, row: StoredEntry, m: Match, published: dt.datetime
     ) -> EvidenceRow:
         ev = ev or EvidenceRow(entry_id=row.id, commitment_id=m.commitment, signal=m.signal, confidence=m.confidence)
         ev.signal, ev.confidence, ev.sentence = m.signal, m.confidence, m.evidence
@@ -224,7 +261,7 @@ class Monitor:
                 outcome.events = events
                 outcome.changes = [e.change for e in events if e.change is not None]
                 outcome.alerts = len(self.alerter.enqueue(session, events, now))
-            self.hooks.on_ingest("rematch", outcome, new_evidence)
+            self.hooks.on_ingest("", outcome, new_evidence)
         return outcome
 
     # --- polling ---------------------------------------------------------------------------------
@@ -249,7 +286,7 @@ class Monitor:
             try:
                 feed = await asyncio.to_thread(parse_feed, result.body, result.headers, result.url)
             except NotAFeedError as exc:
-                result.outcome, result.error_kind, result.error_message = "error", "not_a_feed", str(exc)
+                result.outcome, result.error_kind, result.error_message = "error", parse_error_kind(exc), str(exc)
         now = self.clock()
         await asyncio.to_thread(self._record_poll, row.id or 0, result, feed, now)
         return result.outcome
@@ -259,9 +296,14 @@ class Monitor:
             row = session.get(SourceRow, source_id)
             if row is None:
                 return
+            row.lease_until = None
+            if result.error_kind == "host_backoff":
+                # Another source on this host was told to wait: a deferral, not this source's failure.
+                row.next_poll_at = now + dt.timedelta(seconds=result.retry_after or row.interval_seconds)
+                session.add(row)
+                return
             row.polls += 1
             row.last_attempt_at = now
-            row.lease_until = None
             if result.outcome in ("error", "gone"):
                 self._record_failure(session, row, result, now)
             else:
@@ -273,14 +315,23 @@ class Monitor:
                     log.info("%s: %d new entries, %d evidence, %d status changes", row.name,
                              outcome.new_entries, outcome.evidence, len(outcome.changes),
                              extra={"source": row.name})
+            configured = next((c for c in self.config.sources.sources if c.name == row.name), None)
+            defaults = self.config.sources.defaults
+            recent = session.exec(
+                select(EntryRow.published)
+                .where(EntryRow.source_id == row.id)
+                .where(col(EntryRow.published) >= now - dt.timedelta(days=7))
+                .order_by(col(EntryRow.published).desc())
+                .limit(200)
+            ).all()
             plan = plan_next_poll(
                 interval=row.interval_seconds,
-                min_interval=self.config.sources.defaults.min_interval,
-                max_interval=self.config.sources.defaults.max_interval,
+                min_interval=(configured and configured.min_interval) or defaults.min_interval,
+                max_interval=(configured and configured.max_interval) or defaults.max_interval,
                 result=result,
                 failures=row.consecutive_failures,
                 ttl_seconds=feed.ttl_seconds if feed else None,
-                recent_entry_times=[e.published for e in feed.entries if e.published] if feed else [],
+                recent_entry_times=[t for t in (as_utc(p) for p in recent) if t is not None],
                 now=now,
             )
             row.next_poll_at = now + dt.timedelta(seconds=plan.delay_seconds)

@@ -21,7 +21,7 @@ from typing import Any
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from monitor.config import Config, load_config
-from monitor.delivery import Deliverer
+from monitor.delivery import Deliverer, Digester, digest_schedules
 from monitor.errors import ConfigError
 from monitor.fetch import Fetcher
 from monitor.observability import REDACTOR, Metrics, sd_notify
@@ -66,6 +66,8 @@ class Daemon:
         self._reload_lock = threading.Lock()
         self._watch_task: asyncio.Task[None] | None = None
         self.deliverer = Deliverer(self.store, self.config)
+        self.digester = Digester(self.store, self.config)
+        self._apply_alert_settings(self.config)
         self.fetcher = Fetcher()
         self.poll_tick = poll_tick
         self.deliver_tick = deliver_tick
@@ -107,6 +109,36 @@ class Daemon:
     async def deadlines_once(self) -> None:
         await asyncio.to_thread(self.monitor.check_deadlines, utcnow())
 
+    async def digests_once(self) -> None:
+        """Build every digest whose period has ended and is not built yet (idempotent per period)."""
+        built = await asyncio.to_thread(self.digester.build_due, utcnow())
+        if built:
+            log.info("built %d digests", len(built))
+
+    def _apply_alert_settings(self, config: Config) -> None:
+        """alerts.yaml settings that live outside the delivery module: reminder days and digest jobs."""
+        self.monitor.tracker.reminder_days = tuple(sorted(set(config.alerts.reminder_days)))
+        self.digester.config = config
+        if not self.scheduler_started():
+            return
+        for job in self.scheduler.get_jobs():
+            if job.id.startswith("digest-"):
+                job.remove()
+        self._schedule_digests(config)
+
+    def scheduler_started(self) -> bool:
+        return hasattr(self, "scheduler") and bool(self.scheduler.running)
+
+    def _schedule_digests(self, config: Config) -> None:
+        """One cron job per digest kind in the alerts.yaml time zone; each run also catches up a missed one."""
+        tz = config.alerts.timezone
+        for kind, (weekday, hour, minute) in digest_schedules(config.alerts).items():
+            fields: dict[str, Any] = {"hour": hour, "minute": minute, "timezone": tz}
+            if weekday is not None:
+                fields["day_of_week"] = weekday
+            self.scheduler.add_job(self._guard(f"digest-{kind}", self.digests_once), "cron", **fields,
+                                   max_instances=1, coalesce=True, id=f"digest-{kind}", replace_existing=True)
+
     def reload(self) -> bool:
         """Apply an edited config; an invalid edit keeps the last good config running.
 
@@ -125,8 +157,8 @@ class Daemon:
             self.config = config
             added = self.monitor.apply_config(config)
             self.deliverer.config = config
+            self._apply_alert_settings(config)
             self.last_reload_error = None
-            self.metrics.on_reload(True)
             log.info("config reloaded: %d commitments (%d new), %d sources", len(config.commitments),
                      len(added), len(config.sources.sources))
             if added and self.rematch_lookback > 0:
@@ -134,35 +166,49 @@ class Daemon:
                 outcome = self.monitor.rematch_recent(added, since)
                 log.info("new commitments %s matched against entries since %s: %d evidence, %d changes",
                          ", ".join(added), f"{since:%Y-%m-%d %H:%M}", outcome.evidence, len(outcome.changes))
+            self.metrics.on_reload(True)  # counted once fully applied, look-back included
             return True
 
     def _reload_rejected(self, exc: ConfigError) -> None:
         message = str(exc)
-        self.metrics.on_reload(False)
         log.error("config reload rejected, keeping the running config:\n%s", message)
-        if message == self.last_reload_error:
-            return
-        self.last_reload_error = message
-        now = utcnow()
-        key = "config-invalid:" + hashlib.sha256(f"{now:%Y-%m-%d}\n{message}".encode()).hexdigest()[:16]
         try:
-            with self.store.session() as session:
-                self.monitor.alerter.enqueue_ops(
-                    session, key, "Config edit rejected: the daemon keeps running the previous config",
-                    f"An edit in {self.config_dir} is invalid and was not applied:\n{message}", now)
+            if message != self.last_reload_error:  # one ops alert per distinct error, not per save
+                self.last_reload_error = message
+                now = utcnow()
+                key = "config-invalid:" + hashlib.sha256(f"{now:%Y-%m-%d}\n{message}".encode()).hexdigest()[:16]
+                with self.store.session() as session:
+                    self.monitor.alerter.enqueue_ops(
+                        session, key, "Config edit rejected: the daemon keeps running the previous config",
+                        f"An edit in {self.config_dir} is invalid and was not applied:\n{message}", now)
         except Exception:
             log.exception("could not queue the ops alert about the rejected config")
+        finally:
+            self.metrics.on_reload(False)  # counted once handled, so watchers see the alert queued
 
     async def watch_config_dir(self) -> None:
         """Reload on any change in the config folder (editors save by writing a new file and renaming)."""
         from watchfiles import awatch
 
         log.info("watching %s for config edits", self.config_dir)
+        seen = await asyncio.to_thread(self._config_fingerprint)
         async for changes in awatch(self.config_dir, stop_event=self.stopping, debounce=400, step=50,
                                     recursive=True):
+            current = await asyncio.to_thread(self._config_fingerprint)
+            if current == seen:
+                continue  # swap files, backups, a save without changes: nothing to reload
+            seen = current
             names = sorted({Path(p).name for _, p in changes})
             log.info("config folder changed (%s); reloading", ", ".join(names))
             await asyncio.to_thread(self.reload)
+
+    def _config_fingerprint(self) -> str:
+        """A hash of the YAML files' names and contents, so only real edits trigger a reload."""
+        digest = hashlib.sha256()
+        for path in sorted(self.config_dir.glob("*.y*ml")):
+            with contextlib.suppress(OSError):
+                digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+        return digest.hexdigest()
 
     async def prune_once(self) -> None:
         if self.retention is None or self.retention <= 0:
@@ -209,6 +255,9 @@ class Daemon:
         with contextlib.suppress(NotImplementedError, AttributeError):
             loop.add_signal_handler(signal.SIGHUP, self.reload)
         now = utcnow()
+        released = await asyncio.to_thread(self.deliverer.recover)
+        if released:
+            log.warning("released %d alert leases of a stopped worker; their sends are checked again", released)
         self.scheduler.add_job(self._guard("poll", self.poll_once), "interval", seconds=self.poll_tick,
                                next_run_time=now, max_instances=1, coalesce=True, id="poll")
         self.scheduler.add_job(self._guard("deliver", self.deliver_once), "interval", seconds=self.deliver_tick,
@@ -218,6 +267,10 @@ class Daemon:
         if self.retention:
             self.scheduler.add_job(self._guard("retention", self.prune_once), "cron", hour=3, minute=17,
                                    max_instances=1, coalesce=True, id="retention")
+        self._schedule_digests(self.config)
+        if digest_schedules(self.config.alerts):  # catch up a digest missed while the daemon was down
+            self.scheduler.add_job(self._guard("digest-catch-up", self.digests_once), next_run_time=now,
+                                   id="digest-catch-up")
         self.scheduler.start()
         await self.start_web()
         if self.watch_config:

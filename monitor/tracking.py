@@ -20,11 +20,12 @@ import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 from sqlmodel import Session, col, select
 
 from monitor.config import Commitment, Policy
+from monitor.parse import canonical_url
 from monitor.store import CommitmentRow, EvidenceRow, StatusChangeRow, as_utc
 
 SIGNAL_TO_STATUS = {
@@ -68,28 +69,6 @@ class TrackEvent:
     details: dict[str, object] = field(default_factory=dict)
 
 
-_TRACKING_PARAMS = re.compile(r"^(utm_|fbclid|gclid|mc_|ref$|cmpid|ocid)", re.I)
-
-
-def canonical_link(link: str) -> str:
-    """A link stripped of tracking parameters, fragments and scheme, so copies of a story compare equal."""
-    try:
-        parts = urlsplit(link.strip())
-    except ValueError:
-        return link.strip().lower()
-    if not parts.netloc:
-        return link.strip().lower()
-    query = urlencode([(k, v) for k, v in parse_qsl(parts.query) if not _TRACKING_PARAMS.match(k)])
-    host = parts.netloc.lower().removeprefix("www.")
-    return urlunsplit(("", host, parts.path.rstrip("/"), query, "")).lstrip("/")
-
-
-def story_key(title: str) -> str:
-    """Near-identical headlines across feeds (aggregators append ' - Publisher') share one key."""
-    text = re.sub(r"\s+[-–—|]\s+[^-–—|]{2,60}$", "", title.strip())
-    return re.sub(r"[^a-z0-9]+", " ", text.lower()).strip()[:120]
-
-
 def publisher_of(link: str, fallback: str) -> str:
     host = urlsplit(link).netloc.lower().removeprefix("www.") if link else ""
     if host in ("news.google.com", "feeds.feedburner.com", ""):
@@ -108,7 +87,7 @@ def story_publishers(evidence: Sequence[EvidenceRow]) -> tuple[set[str], bool]:
     official = False
     for ev in evidence:
         official = official or ev.official
-        link = canonical_link(ev.link) if ev.link else ""
+        link = canonical_url(ev.link) if ev.link else ""
         if (link and link in seen_links) or (ev.story_key and ev.story_key in seen_titles):
             continue
         seen_links.add(link)
@@ -120,9 +99,13 @@ def story_publishers(evidence: Sequence[EvidenceRow]) -> tuple[set[str], bool]:
 class Tracker:
     """Applies the rules above to the database, inside the caller's transaction."""
 
-    def __init__(self, commitments: Sequence[Commitment], policy: Policy) -> None:
+    def __init__(
+        self, commitments: Sequence[Commitment], policy: Policy, reminder_days: Sequence[int] = (7,)
+    ) -> None:
         self.commitments = {c.id: c for c in commitments}
         self.policy = policy
+        # Days before a due or end date at which a reminder goes out (alerts.yaml ``reminder_days``).
+        self.reminder_days = tuple(sorted(set(reminder_days)))
 
     def _row(self, session: Session, commitment_id: str, now: dt.datetime) -> CommitmentRow:
         row = session.get(CommitmentRow, commitment_id)
@@ -200,7 +183,9 @@ class Tracker:
         change = self._change(session, row, target, at, "evidence", reason, support)
         return [TrackEvent("status_change", commitment, SEVERITY[target], reason, change, list(support))]
 
-    def _supporting(self, session: Session, commitment_id: str, signal: str, at: dt.datetime) -> list[EvidenceRow]:
+    def _supporting(
+        self, session: Session, commitment_id: str, signal: str, at: dt.datetime
+    ) -> list[EvidenceRow]:
         window = dt.timedelta(days=self.policy.corroboration_window_days)
         rows = session.exec(
             select(EvidenceRow)
@@ -218,7 +203,12 @@ class Tracker:
         )
         return [
             TrackEvent(
-                "unconfirmed", commitment, "info", reason, None, [ev],
+                "unconfirmed",
+                commitment,
+                "info",
+                reason,
+                None,
+                [ev],
                 key=f"unconfirmed:{commitment.id}:{ev.signal}:{ev.story_key or ev.id}",
             )
         ]
@@ -238,7 +228,12 @@ class Tracker:
         reason = f"extended{f' until {new_end}' if new_end else ''}: {ev.sentence}"
         events = [
             TrackEvent(
-                "extension", commitment, "notice", reason, None, list(support),
+                "extension",
+                commitment,
+                "notice",
+                reason,
+                None,
+                list(support),
                 key=f"extension:{commitment.id}:{new_end}",
             )
         ]
@@ -269,15 +264,26 @@ class Tracker:
                 f"reported by {ev.publisher or ev.source_name}"
             )
             events.append(
-                TrackEvent("progress", commitment, "notice", reason, None, [ev],
-                           key=f"progress:{commitment.id}:{reached}", details={"percent": percent})
+                TrackEvent(
+                    "progress",
+                    commitment,
+                    "notice",
+                    reason,
+                    None,
+                    [ev],
+                    key=f"progress:{commitment.id}:{reached}",
+                    details={"percent": percent},
+                )
             )
         expected = expected_share(commitment, at)
         if expected is not None and percent < 0.8 * expected * 100 and not row.pace_alerted and percent < 100:
             row.pace_alerted = True
-            reason = f"behind pace: {percent:.0f}% of target against {expected * 100:.0f}% expected by {at.date()}"
-            events.append(TrackEvent("pace", commitment, "warning", reason, None, [ev],
-                                     key=f"pace:{commitment.id}"))
+            reason = (
+                f"behind pace: {percent:.0f}% of target against {expected * 100:.0f}% expected by {at.date()}"
+            )
+            events.append(
+                TrackEvent("pace", commitment, "warning", reason, None, [ev], key=f"pace:{commitment.id}")
+            )
         elif expected is not None and percent >= expected * 100:
             row.pace_alerted = False
         if reached >= 100 and row.status in ALLOWED_FROM["fulfilled"]:
@@ -310,14 +316,62 @@ class Tracker:
             if due is not None and today > due and row.status in ("pending", "in_progress"):
                 reason = f"due {due} passed without evidence of fulfilment"
                 change = self._change(session, row, "delayed", now, "deadline", reason, [])
-                events.append(TrackEvent("status_change", commitment, "warning", reason, change,
-                                         details={"overdue": True}))
+                events.append(
+                    TrackEvent(
+                        "status_change", commitment, "warning", reason, change, details={"overdue": True}
+                    )
+                )
             end = row.extended_until or commitment.ends
             if end is not None and today > end and row.status not in ("broken", "expired"):
                 reason = f"time-limited measure ended on {end} with no evidence of renewal"
                 change = self._change(session, row, "expired", now, "deadline", reason, [])
-                events.append(TrackEvent("status_change", commitment, "warning", reason, change,
-                                         details={"expired": True}))
+                events.append(
+                    TrackEvent(
+                        "status_change", commitment, "warning", reason, change, details={"expired": True}
+                    )
+                )
+            events += self._reminders(commitment, row, due, end, today)
+        return events
+
+    def _reminders(
+        self,
+        commitment: Commitment,
+        row: CommitmentRow,
+        due: dt.date | None,
+        end: dt.date | None,
+        today: dt.date,
+    ) -> list[TrackEvent]:
+        """A reminder N days before a due date (still unfulfilled) or an end date (an expiring suspension).
+
+        The smallest N that covers the days left fires, so a daemon that was down on the exact day still
+        reminds, and a commitment added 3 days before its date gets one reminder, not one per N. The key
+        (commitment, which date, the date, N) makes the alert idempotent across the daily checks.
+        """
+        events: list[TrackEvent] = []
+        dates = []
+        if due is not None and row.status in ("pending", "in_progress", "delayed"):
+            dates.append(("due", due))
+        if end is not None and row.status not in ("broken", "expired"):
+            dates.append(("ends", end))
+        for which, date in dates:
+            left = (date - today).days
+            if left < 1:
+                continue
+            n = next((d for d in self.reminder_days if left <= d), None)
+            if n is None:
+                continue
+            verb = "is due" if which == "due" else "ends"
+            reason = f"{commitment.id} {verb} on {date} ({left} day{'s' if left != 1 else ''} left)"
+            events.append(
+                TrackEvent(
+                    "reminder",
+                    commitment,
+                    "notice",
+                    reason,
+                    key=f"reminder:{commitment.id}:{which}:{date}:{n}",
+                    details={"which": which, "date": str(date), "days_left": left, "status": row.status},
+                )
+            )
         return events
 
     def set_status(
@@ -346,4 +400,5 @@ def expected_share(commitment: Commitment, at: dt.datetime) -> float | None:
 
 
 def reason_for_quantity(ev: EvidenceRow, target: float, unit: str) -> str:
-    return f"{ev.quantity_value:g} of {target:g} {unit} reported by {ev.publisher or ev.source_name}: {ev.sentence}"
+    who = ev.publisher or ev.source_name
+    return f"{ev.quantity_value:g} of {target:g} {unit} reported by {who}: {ev.sentence}"

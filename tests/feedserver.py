@@ -105,6 +105,7 @@ class FeedServer:
         self._thread: threading.Thread | None = None
         self._ready = threading.Event()
         self._lock = threading.Lock()
+        self._on_ready: Callable[[int], None] | None = None
 
     # -- configuration ------------------------------------------------------------------------------
     def set(
@@ -161,8 +162,10 @@ class FeedServer:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
-    def serve_forever(self) -> None:
-        """Run in the calling thread (used when the benchmark runs the server in its own process)."""
+    def serve_forever(self, on_ready: Callable[[int], None] | None = None) -> None:
+        """Run in the calling thread (the benchmark runs the server in its own process); `on_ready`
+        receives the port once the server listens."""
+        self._on_ready = on_ready
         self._run()
 
     def _run(self) -> None:
@@ -174,6 +177,8 @@ class FeedServer:
         )
         self.port = self._server.sockets[0].getsockname()[1]
         self._ready.set()
+        if self._on_ready is not None:
+            self._on_ready(self.port)
         try:
             loop.run_forever()
         finally:

@@ -30,7 +30,23 @@ _ALPHABET = st.characters(
     blacklist_categories=("Cs", "Cc", "Co", "Cn"),
     blacklist_characters="<>&ÃÂâÅÄ\ufffe\uffff\u2028\u2029\x85",
 )
-words = st.text(_ALPHABET, min_size=1, max_size=40).filter(lambda s: s.strip() != "")
+
+
+def _reads_as_mojibake(text: str) -> bool:
+    """Text that is exactly UTF-8 read as Latin-1/cp1252 ("Ã©") is repaired by design, by feedparser
+    (in UTF-8 documents) and by us, so it cannot round-trip; such strings are left out of round trips."""
+    for codec in ("latin-1", "cp1252"):
+        try:
+            if text.encode(codec).decode("utf-8") != text:
+                return True
+        except UnicodeError:
+            continue
+    return False
+
+
+words = st.text(_ALPHABET, min_size=1, max_size=40).filter(
+    lambda s: s.strip() != "" and not _reads_as_mojibake(s)
+)
 
 
 def check_invariants(feed: ParsedFeed) -> None:

@@ -126,7 +126,7 @@ async def test_retry_after_seconds_on_429_blocks_the_host(server: FeedServer, fe
     requests_before = len(server.requests)
     other = await fetcher.fetch(FetchState(server.url("/b")))  # same host: it asked everyone to wait
     assert other.outcome == "error" and other.error_kind == "host_backoff"
-    assert other.retry_after is None or other.retry_after <= 120
+    assert other.retry_after is not None and 0 < other.retry_after <= 120
     assert len(server.requests) == requests_before, "no request may reach a host that asked us to wait"
 
 

@@ -208,6 +208,13 @@ def test_markup_is_stripped_and_scripts_never_become_text() -> None:
     assert plain_text("<style>p{}</style>x  <i>y</i>") == "x y"
 
 
+def test_comparison_signs_are_text_not_tags() -> None:
+    entry = parse_feed(
+        rss_doc(item("Tariff &lt; 10% and &gt; 5%", desc="a &lt;b&gt;bold&lt;/b&gt; move")).encode()
+    ).entries[0]
+    assert entry.title == "Tariff < 10% and > 5%" and entry.summary == "a bold move"
+
+
 def test_plain_text_atom_title_keeps_angle_brackets() -> None:
     body = (
         b'<feed xmlns="http://www.w3.org/2005/Atom"><title>t</title><entry><id>urn:1</id>'

@@ -32,8 +32,10 @@ def rss(items: list[tuple[str, str, str]], site: str = "https://notices.example.
         f"<description>{s}</description></item>"
         for i, (t, s, p) in enumerate(items)
     )
-    return (f'<?xml version="1.0"?><rss version="2.0"><channel><title>Notices</title><link>{site}</link>'
-            f"{body}</channel></rss>").encode()
+    return (
+        f'<?xml version="1.0"?><rss version="2.0"><channel><title>Notices</title><link>{site}</link>'
+        f"{body}</channel></rss>"
+    ).encode()
 
 
 async def _poll(daemon: Daemon) -> list[str]:
@@ -64,9 +66,13 @@ async def test_fulfilment_alerts_exactly_once(config_dir: Path, sqlite_url: str,
             row = daemon.store.commitment("us-fentanyl-tariff-cut")
             assert row is not None and row.status == "in_progress"
 
-            server.set("/notices.xml", body=rss([ANNOUNCE, IN_FORCE]), headers={"Content-Type": "application/rss+xml"})
+            server.set(
+                "/notices.xml",
+                body=rss([ANNOUNCE, IN_FORCE]),
+                headers={"Content-Type": "application/rss+xml"},
+            )
             assert await _poll(daemon) == ["new"]
-            fulfilled = [p for p in json_sink.posts[len(first):] if "Fulfilled" in str(p.get("title"))]
+            fulfilled = [p for p in json_sink.posts[len(first) :] if "Fulfilled" in str(p.get("title"))]
             assert len(fulfilled) == 1, json_sink.posts
             alert = fulfilled[0]
             assert "US cuts the fentanyl tariff" in str(alert["title"])
@@ -84,7 +90,9 @@ async def test_fulfilment_alerts_exactly_once(config_dir: Path, sqlite_url: str,
 
 async def test_not_modified_costs_no_parse_and_no_entries(config_dir: Path, sqlite_url: str) -> None:
     with FeedServer() as server:
-        server.set("/feed.xml", body=rss([ANNOUNCE]), etag='"v1"', headers={"Content-Type": "application/rss+xml"})
+        server.set(
+            "/feed.xml", body=rss([ANNOUNCE]), etag='"v1"', headers={"Content-Type": "application/rss+xml"}
+        )
         write_sources(config_dir, [("Feed", server.url("/feed.xml"), False)])
         daemon = Daemon(config_dir, sqlite_url)
         try:
@@ -103,8 +111,9 @@ async def test_not_modified_costs_no_parse_and_no_entries(config_dir: Path, sqli
             await daemon.shutdown()
 
 
-async def test_unreachable_source_is_recorded_and_backed_off(config_dir: Path, sqlite_url: str,
-                                                             caplog: object) -> None:
+async def test_unreachable_source_is_recorded_and_backed_off(
+    config_dir: Path, sqlite_url: str, caplog: object
+) -> None:
     with FeedServer() as server:
         server.set("/down.xml", status=503, body=b"busy")
         write_sources(config_dir, [("Down", server.url("/down.xml"), False)])
@@ -130,10 +139,17 @@ def test_status_and_history_commands(config_dir: Path, sqlite_url: str, capsys: 
     assert main(["replay", "--config-dir", str(config_dir), "--db", sqlite_url, str(doc)]) == 0
     out = capsys.readouterr().out  # type: ignore[attr-defined]
     changes = [json.loads(line) for line in out.splitlines()]
-    assert [c["to"] for c in changes if c["commitment"] == "us-fentanyl-tariff-cut"] == ["in_progress", "fulfilled"]
+    assert [c["to"] for c in changes if c["commitment"] == "us-fentanyl-tariff-cut"] == [
+        "in_progress",
+        "fulfilled",
+    ]
     assert main(["status", "--config-dir", str(config_dir), "--db", sqlite_url]) == 0
     table = capsys.readouterr().out  # type: ignore[attr-defined]
-    assert any(line.startswith("us-fentanyl-tariff-cut") and " fulfilled " in line for line in table.splitlines())
-    assert main(["history", "us-fentanyl-tariff-cut", "--config-dir", str(config_dir), "--db", sqlite_url]) == 0
+    assert any(
+        line.startswith("us-fentanyl-tariff-cut") and " fulfilled " in line for line in table.splitlines()
+    )
+    assert (
+        main(["history", "us-fentanyl-tariff-cut", "--config-dir", str(config_dir), "--db", sqlite_url]) == 0
+    )
     history = capsys.readouterr().out  # type: ignore[attr-defined]
     assert "STATUS in_progress -> fulfilled" in history and "https://www.whitehouse.gov/n/1" in history

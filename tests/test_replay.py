@@ -19,25 +19,38 @@ def feed(site: str, title: str, items: list[tuple[str, str, str, str]]) -> bytes
         f"<description>{s}</description></item>"
         for g, t, s, d in items
     )
-    return (f'<?xml version="1.0"?><rss version="2.0"><channel><title>{title}</title><link>{site}</link>'
-            f"{body}</channel></rss>").encode()
+    return (
+        f'<?xml version="1.0"?><rss version="2.0"><channel><title>{title}</title><link>{site}</link>'
+        f"{body}</channel></rss>"
+    ).encode()
 
 
-IN_FORCE_A = ("a1", "Lower US tariff on Chinese goods takes effect",
-              "The cut in the fentanyl tariff on goods from China, to 10 percent from 20 percent, took effect "
-              "on Monday, customs brokers said.", "Mon, 10 Nov 2025 14:00:00 GMT")
-IN_FORCE_B = ("b1", "China fentanyl tariff cut comes into force",
-              "Washington's reduction of the fentanyl tariff on Chinese products to 10 percent took effect on "
-              "November 10, according to a customs notice.", "Mon, 10 Nov 2025 16:00:00 GMT")
+IN_FORCE_A = (
+    "a1",
+    "Lower US tariff on Chinese goods takes effect",
+    "The cut in the fentanyl tariff on goods from China, to 10 percent from 20 percent, took effect "
+    "on Monday, customs brokers said.",
+    "Mon, 10 Nov 2025 14:00:00 GMT",
+)
+IN_FORCE_B = (
+    "b1",
+    "China fentanyl tariff cut comes into force",
+    "Washington's reduction of the fentanyl tariff on Chinese products to 10 percent took effect on "
+    "November 10, according to a customs notice.",
+    "Mon, 10 Nov 2025 16:00:00 GMT",
+)
 
 
-def _replay(capsys: pytest.CaptureFixture[str], config_dir: Path, db: str, *files: Path) -> list[dict[str, object]]:
+def _replay(
+    capsys: pytest.CaptureFixture[str], config_dir: Path, db: str, *files: Path
+) -> list[dict[str, object]]:
     assert main(["replay", "--config-dir", str(config_dir), "--db", db, *map(str, files)]) == 0
     return [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.strip()]
 
 
-def test_one_publisher_is_not_enough_two_are(tmp_path: Path, config_dir: Path, sqlite_url: str,
-                                             capsys: pytest.CaptureFixture[str]) -> None:
+def test_one_publisher_is_not_enough_two_are(
+    tmp_path: Path, config_dir: Path, sqlite_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     a = tmp_path / "a.xml"
     a.write_bytes(feed("https://ledger.example", "Ledger", [IN_FORCE_A]))
     b = tmp_path / "b.xml"
@@ -50,8 +63,9 @@ def test_one_publisher_is_not_enough_two_are(tmp_path: Path, config_dir: Path, s
     assert set(fulfilled[0]["evidence"]) == {"https://ledger.example/a1", "https://wire.example/b1"}  # type: ignore[arg-type]
 
 
-def test_copies_of_one_story_count_once(tmp_path: Path, config_dir: Path, sqlite_url: str,
-                                        capsys: pytest.CaptureFixture[str]) -> None:
+def test_copies_of_one_story_count_once(
+    tmp_path: Path, config_dir: Path, sqlite_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     """An aggregator re-publishing the same headline is not a second independent confirmation."""
     a = tmp_path / "a.xml"
     a.write_bytes(feed("https://ledger.example", "Ledger", [IN_FORCE_A]))
@@ -62,16 +76,18 @@ def test_copies_of_one_story_count_once(tmp_path: Path, config_dir: Path, sqlite
     assert not [x for x in changes if x["commitment"] == "us-fentanyl-tariff-cut" and x["to"] == "fulfilled"]
 
 
-def test_old_news_never_counts(tmp_path: Path, config_dir: Path, sqlite_url: str,
-                               capsys: pytest.CaptureFixture[str]) -> None:
+def test_old_news_never_counts(
+    tmp_path: Path, config_dir: Path, sqlite_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     old = [(g, t, s, d.replace("2025", "2019")) for g, t, s, d in (IN_FORCE_A, IN_FORCE_B)]
     path = tmp_path / "old.xml"
     path.write_bytes(feed("https://www.whitehouse.gov", "Archive", old))
     assert _replay(capsys, config_dir, sqlite_url, path) == []
 
 
-def test_not_a_feed_is_reported_and_others_still_run(tmp_path: Path, config_dir: Path, sqlite_url: str,
-                                                     capsys: pytest.CaptureFixture[str]) -> None:
+def test_not_a_feed_is_reported_and_others_still_run(
+    tmp_path: Path, config_dir: Path, sqlite_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     page = tmp_path / "page.html"
     page.write_bytes(b"<html><body><p>Not a feed</p></body></html>")
     good = tmp_path / "good.xml"
@@ -83,8 +99,9 @@ def test_not_a_feed_is_reported_and_others_still_run(tmp_path: Path, config_dir:
 
 
 @pytest.mark.corpus
-def test_replay_of_the_real_feeds_finishes(corpus: Path, config_dir: Path, sqlite_url: str,
-                                           capsys: pytest.CaptureFixture[str]) -> None:
+def test_replay_of_the_real_feeds_finishes(
+    corpus: Path, config_dir: Path, sqlite_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     files = sorted((corpus / "feeds").glob("*.xml"), key=lambda p: p.name.rsplit("_", 1)[-1])
     assert files, "no feed documents in the corpus"
     changes = _replay(capsys, config_dir, sqlite_url, *files)
@@ -94,8 +111,9 @@ def test_replay_of_the_real_feeds_finishes(corpus: Path, config_dir: Path, sqlit
 
 
 @pytest.mark.postgres
-def test_postgres_replay_and_exclusive_claims(tmp_path: Path, config_dir: Path, pg_url: str, sqlite_url: str,
-                                              capsys: pytest.CaptureFixture[str]) -> None:
+def test_postgres_replay_and_exclusive_claims(
+    tmp_path: Path, config_dir: Path, pg_url: str, sqlite_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     a = tmp_path / "a.xml"
     a.write_bytes(feed("https://ledger.example", "Ledger", [IN_FORCE_A]))
     b = tmp_path / "b.xml"
@@ -128,13 +146,21 @@ def test_postgres_replay_and_exclusive_claims(tmp_path: Path, config_dir: Path, 
     store.close()
 
 
-def test_deadlines_flag_marks_overdue_and_expired(tmp_path: Path, config_dir: Path, sqlite_url: str,
-                                                  capsys: pytest.CaptureFixture[str]) -> None:
+def test_deadlines_flag_marks_overdue_and_expired(
+    tmp_path: Path, config_dir: Path, sqlite_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     late = tmp_path / "late.xml"
-    late.write_bytes(feed("https://ledger.example", "Ledger",
-                          [("z1", "Port operators weigh a busy winter", "Volumes rise.", "Sat, 28 Nov 2026 10:00:00 GMT")]))
+    late.write_bytes(
+        feed(
+            "https://ledger.example",
+            "Ledger",
+            [("z1", "Port operators weigh a busy winter", "Volumes rise.", "Sat, 28 Nov 2026 10:00:00 GMT")],
+        )
+    )
     assert _replay(capsys, config_dir, sqlite_url, late) == []
-    assert main(["replay", "--deadlines", "--config-dir", str(config_dir), "--db", sqlite_url, str(late)]) == 0
+    assert (
+        main(["replay", "--deadlines", "--config-dir", str(config_dir), "--db", sqlite_url, str(late)]) == 0
+    )
     out = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
     got = {(c["commitment"], c["to"]) for c in out}
     assert ("trump-beijing-visit", "delayed") in got  # due 2026-04-30

@@ -22,15 +22,35 @@ def setup(config_dir: Path, sqlite_url: str) -> tuple[Config, Store, Tracker]:
     return config, store, Tracker(config.commitments, config.watchlist.policy)
 
 
-def _evidence(store: Store, tracker: Tracker, commitment: str, signal: str, publisher: str, *,
-              official: bool = False, when: dt.datetime = NOW, title: str | None = None,
-              quantity: float | None = None, new_date: dt.date | None = None) -> list[str]:
+def _evidence(
+    store: Store,
+    tracker: Tracker,
+    commitment: str,
+    signal: str,
+    publisher: str,
+    *,
+    official: bool = False,
+    when: dt.datetime = NOW,
+    title: str | None = None,
+    quantity: float | None = None,
+    new_date: dt.date | None = None,
+) -> list[str]:
     with store.session() as s:
-        ev = EvidenceRow(commitment_id=commitment, signal=signal, confidence=0.9, sentence=f"{signal} said {publisher}",
-                         publisher=publisher, official=official, link=f"https://{publisher}/{signal}/{when:%s}",
-                         title=title or f"{publisher} {signal} {when}", story_key=(title or f"{publisher} {signal} {when}").lower(),
-                         published=when, quantity_value=quantity, quantity_unit="MMT" if quantity else None,
-                         new_date=new_date)
+        ev = EvidenceRow(
+            commitment_id=commitment,
+            signal=signal,
+            confidence=0.9,
+            sentence=f"{signal} said {publisher}",
+            publisher=publisher,
+            official=official,
+            link=f"https://{publisher}/{signal}/{when:%s}",
+            title=title or f"{publisher} {signal} {when}",
+            story_key=(title or f"{publisher} {signal} {when}").lower(),
+            published=when,
+            quantity_value=quantity,
+            quantity_unit="MMT" if quantity else None,
+            new_date=new_date,
+        )
         s.add(ev)
         s.flush()
         events = tracker.on_evidence(s, [ev], when)
@@ -43,18 +63,25 @@ def _status(store: Store, cid: str) -> str:
     return row.status
 
 
-def test_progress_moves_on_one_report_but_fulfilled_needs_corroboration(setup: tuple[Config, Store, Tracker]) -> None:
+def test_progress_moves_on_one_report_but_fulfilled_needs_corroboration(
+    setup: tuple[Config, Store, Tracker],
+) -> None:
     _, store, tracker = setup
-    assert _evidence(store, tracker, "trump-beijing-visit", "progress", "a.example") == ["status_change:in_progress"]
+    assert _evidence(store, tracker, "trump-beijing-visit", "progress", "a.example") == [
+        "status_change:in_progress"
+    ]
     assert _evidence(store, tracker, "trump-beijing-visit", "fulfilled", "a.example") == ["unconfirmed:"]
     assert _status(store, "trump-beijing-visit") == "in_progress"
-    assert _evidence(store, tracker, "trump-beijing-visit", "fulfilled", "b.example") == ["status_change:fulfilled"]
+    assert _evidence(store, tracker, "trump-beijing-visit", "fulfilled", "b.example") == [
+        "status_change:fulfilled"
+    ]
 
 
 def test_an_official_source_confirms_alone(setup: tuple[Config, Store, Tracker]) -> None:
     _, store, tracker = setup
     assert _evidence(store, tracker, "cn-nexperia-exports", "broken", "mofcom.gov.cn", official=True) == [
-        "status_change:broken"]
+        "status_change:broken"
+    ]
 
 
 def test_progress_never_undoes_fulfilled_but_broken_can(setup: tuple[Config, Store, Tracker]) -> None:
@@ -64,27 +91,41 @@ def test_progress_never_undoes_fulfilled_but_broken_can(setup: tuple[Config, Sto
     assert _evidence(store, tracker, "us-port-fees-suspension", "delayed", "ustr.gov", official=True) == []
     assert _status(store, "us-port-fees-suspension") == "fulfilled"
     assert _evidence(store, tracker, "us-port-fees-suspension", "broken", "ustr.gov", official=True) == [
-        "status_change:broken"]
+        "status_change:broken"
+    ]
 
 
 def test_corroboration_window(setup: tuple[Config, Store, Tracker]) -> None:
     config, store, tracker = setup
     _evidence(store, tracker, "trump-beijing-visit", "delayed", "a.example", when=NOW)
     later = NOW + dt.timedelta(days=config.watchlist.policy.corroboration_window_days + 5)
-    assert _evidence(store, tracker, "trump-beijing-visit", "delayed", "b.example", when=later) == ["unconfirmed:"]
+    assert _evidence(store, tracker, "trump-beijing-visit", "delayed", "b.example", when=later) == [
+        "unconfirmed:"
+    ]
 
 
 def test_quantity_milestones_and_fulfilment(setup: tuple[Config, Store, Tracker]) -> None:
     _, store, tracker = setup
     cid = "cn-soybean-purchases-2025"
     assert _evidence(store, tracker, cid, "progress", "a.example", quantity=4.0) == [
-        "progress:", "status_change:in_progress"]
-    assert _evidence(store, tracker, cid, "progress", "b.example", quantity=6.5,
-                     when=NOW + dt.timedelta(days=5)) == ["progress:"]
+        "progress:",
+        "status_change:in_progress",
+    ]
+    assert _evidence(
+        store, tracker, cid, "progress", "b.example", quantity=6.5, when=NOW + dt.timedelta(days=5)
+    ) == ["progress:"]
     row = store.commitment(cid)
     assert row is not None and row.progress_value == 6.5 and row.progress_alerted == 50
-    got = _evidence(store, tracker, cid, "progress", "usda.gov", official=True, quantity=12.1,
-                    when=NOW + dt.timedelta(days=40))
+    got = _evidence(
+        store,
+        tracker,
+        cid,
+        "progress",
+        "usda.gov",
+        official=True,
+        quantity=12.1,
+        when=NOW + dt.timedelta(days=40),
+    )
     assert got == ["progress:", "status_change:fulfilled"]
 
 
@@ -102,13 +143,23 @@ def test_extension_prevents_expiry(setup: tuple[Config, Store, Tracker]) -> None
     _, store, tracker = setup
     cid = "cn-rare-earth-controls-suspension"
     new_end = dt.date(2027, 11, 10)
-    got = _evidence(store, tracker, cid, "extended", "mofcom.gov.cn", official=True,
-                    when=dt.datetime(2026, 11, 5, tzinfo=dt.UTC), new_date=new_end)
+    got = _evidence(
+        store,
+        tracker,
+        cid,
+        "extended",
+        "mofcom.gov.cn",
+        official=True,
+        when=dt.datetime(2026, 11, 5, tzinfo=dt.UTC),
+        new_date=new_end,
+    )
     assert got == ["extension:", "status_change:fulfilled"]
     with store.session() as s:
         events = tracker.check_deadlines(s, dt.datetime(2026, 11, 20, tzinfo=dt.UTC))
     assert cid not in {e.commitment.id for e in events if e.change and e.change.to_status == "expired"}
-    assert "us-reciprocal-tariff-truce" in {e.commitment.id for e in events if e.change and e.change.to_status == "expired"}
+    assert "us-reciprocal-tariff-truce" in {
+        e.commitment.id for e in events if e.change and e.change.to_status == "expired"
+    }
 
 
 def test_deadline_check_is_idempotent(setup: tuple[Config, Store, Tracker]) -> None:

@@ -1,0 +1,316 @@
+"""Tests of the evidence engine: each one fails if the behaviour it names breaks."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+
+from monitor.config import load_config
+from monitor.evidence import (
+    BUSHELS_PER_MMT_SOY,
+    EvidenceEngine,
+    Match,
+    Report,
+    evaluate,
+    explain_text,
+    extract_quantities,
+    find_dates,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+LABELLED = ROOT / "tests" / "data" / "labelled.jsonl"
+CORPUS = ROOT.parent / "shared" / "corpus"
+
+
+@pytest.fixture(scope="module")
+def engine() -> EvidenceEngine:
+    cfg = load_config(ROOT / "config")
+    return EvidenceEngine(cfg.commitments, cfg.watchlist.category_defaults)
+
+
+def when(day: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(day).replace(hour=12, tzinfo=dt.UTC)
+
+
+def run(engine: EvidenceEngine, title: str, summary: str, day: str) -> dict[str, Match]:
+    return {m.commitment: m for m in engine.match(Report("t", title, summary, when(day)))}
+
+
+def test_contract_examples(engine: EvidenceEngine) -> None:
+    got = run(
+        engine,
+        "Lower US tariff on Chinese goods takes effect",
+        "The cut in the fentanyl-related tariff on imports from China, to 10 percent from 20 percent, took "
+        "effect on Monday, customs officials said.",
+        "2025-11-10",
+    )
+    assert got["us-fentanyl-tariff-cut"].signal == "fulfilled"
+    assert "took effect" in got["us-fentanyl-tariff-cut"].evidence
+    assert not run(
+        engine,
+        "Port operators weigh a busy winter",
+        "Container volumes at West Coast terminals are expected to rise.",
+        "2025-11-10",
+    )
+
+
+def test_future_tense_is_progress_not_fulfilment(engine: EvidenceEngine) -> None:
+    got = run(
+        engine,
+        "Washington to halve fentanyl-linked tariff on Chinese imports next month",
+        "The United States will reduce the fentanyl-related tariff on goods from China to 10 percent from 20 "
+        "percent starting November 10.",
+        "2025-11-01",
+    )
+    assert got["us-fentanyl-tariff-cut"].signal == "progress"
+
+
+def test_negation_is_not_fulfilment(engine: EvidenceEngine) -> None:
+    got = run(
+        engine,
+        "Importers still waiting",
+        "Importers said the fentanyl tariff on Chinese goods has not taken effect on their entries.",
+        "2025-11-05",
+    )
+    assert got["us-fentanyl-tariff-cut"].signal == "mention"
+    # the same words after the due date: the promise is late
+    got = run(
+        engine,
+        "Importers still waiting",
+        "The fentanyl tariff cut on Chinese goods has not taken effect.",
+        "2025-11-20",
+    )
+    assert got["us-fentanyl-tariff-cut"].signal == "delayed"
+
+
+def test_denial_is_not_breakage(engine: EvidenceEngine) -> None:
+    got = run(
+        engine,
+        "Beijing denies report",
+        "China's commerce ministry denied reports that it had reimposed rare earth export controls on US "
+        "firms.",
+        "2026-03-05",
+    )
+    assert got["cn-rare-earth-controls-suspension"].signal == "mention"
+
+
+def test_speculation_is_at_most_mention(engine: EvidenceEngine) -> None:
+    got = run(
+        engine,
+        "Trip in doubt",
+        "Aides said Trump could postpone his visit to Beijing if trade talks stall.",
+        "2026-03-01",
+    )
+    m = got["trump-beijing-visit"]
+    assert m.signal == "mention" and m.confidence < 0.5
+    got = run(
+        engine, "Soy", "China is reportedly considering halting purchases of US soybeans.", "2026-03-01"
+    )
+    assert got["cn-soybean-purchases-2026"].signal == "mention"
+
+
+def test_old_news_is_never_evidence(engine: EvidenceEngine) -> None:
+    text = "China's state buyers halted purchases of US soybeans amid the tariff war."
+    assert not run(engine, "China suspends soybean purchases", text, "2025-06-10")
+    assert "cn-soybean-purchases-2025" in run(engine, "China suspends soybean purchases", text, "2025-12-10")
+    exp = {
+        e.commitment: e
+        for e in engine.explain(Report("o", "China suspends soybean purchases", text, when("2025-06-10")))
+    }
+    assert any("before the commitment was announced" in r for r in exp["cn-soybean-purchases-2025"].reasons)
+
+
+@pytest.mark.parametrize(
+    ("title", "summary"),
+    [
+        (
+            "Switzerland wins lower US tariffs",
+            "The US cut its tariff on Swiss goods to 15% from 39% under a framework deal.",
+        ),
+        ("EU and US agree tariff truce on steel", "Brussels and Washington agreed a truce on steel tariffs."),
+        (
+            "Japan condemns China's export ban",
+            "Tokyo said China's rare earth export curbs on Japan were unacceptable.",
+        ),
+        (
+            "China buys record Brazilian soybeans",
+            "China imported a record volume of Brazilian soybeans in October.",
+        ),
+        ("China buys 200 Boeing jets", "China agreed to buy 200 Boeing aircraft, Trump said."),
+        (
+            "What the deal means",
+            "The truce covered soybeans, rare earths, fentanyl tariffs and port fees, analysts said.",
+        ),
+        ("Xi meets Lee in Beijing", "South Korea's president visited Beijing and met Xi Jinping for talks."),
+    ],
+)
+def test_hard_negatives_do_not_match(engine: EvidenceEngine, title: str, summary: str) -> None:
+    assert run(engine, title, summary, "2025-12-10") == {}
+
+
+def test_words_scattered_over_sentences_do_not_match(engine: EvidenceEngine) -> None:
+    summary = "Soybean farmers in Iowa had a good harvest. Separately, China reported strong retail sales."
+    assert not run(engine, "Farm news roundup", summary, "2025-12-10")
+
+
+def test_who_travels_where(engine: EvidenceEngine) -> None:
+    got = run(
+        engine,
+        "Visits",
+        "Trump said he will visit Beijing in April and Xi will make a state visit to the US later.",
+        "2025-11-25",
+    )
+    assert got["trump-beijing-visit"].signal == "progress"
+    assert got["trump-beijing-visit"].new_date == dt.date(2026, 4, 1)
+    assert got["xi-us-state-visit"].signal == "progress"
+    got = run(
+        engine,
+        "Call",
+        "The White House said the president will travel to Beijing in April for talks with Xi Jinping.",
+        "2025-12-01",
+    )
+    assert "xi-us-state-visit" not in got
+
+
+def test_postponement_reads_new_date(engine: EvidenceEngine) -> None:
+    got = run(
+        engine,
+        "Trip moved",
+        "Trump's trip to Beijing has been postponed to June 20, officials said.",
+        "2026-03-25",
+    )
+    m = got["trump-beijing-visit"]
+    assert m.signal == "delayed" and m.new_date == dt.date(2026, 6, 20)
+
+
+def test_extension_beyond_end_date(engine: EvidenceEngine) -> None:
+    got = run(
+        engine,
+        "Pause renewed",
+        "MOFCOM extended the suspension of its rare earth export controls until November 10, 2027.",
+        "2026-11-06",
+    )
+    m = got["cn-rare-earth-controls-suspension"]
+    assert m.signal == "extended" and m.new_date == dt.date(2027, 11, 10)
+
+
+def test_official_source_raises_confidence(engine: EvidenceEngine) -> None:
+    text = "China suspended its special port fees on US-linked vessels on Monday."
+    media = engine.match(Report("a", "", text, when("2025-11-10"), source="Some Blog"))[0]
+    official = engine.match(Report("b", "", text, when("2025-11-10"), link="https://www.mofcom.gov.cn/x"))[0]
+    assert official.signal == media.signal == "fulfilled"
+    assert official.confidence > media.confidence
+
+
+def test_quantities_and_bushel_conversion() -> None:
+    (q,) = extract_quantities(
+        "US exporters have sold 367.44 million bushels of soybeans to China so far this season."
+    )
+    assert q.value == pytest.approx(367.44e6 / BUSHELS_PER_MMT_SOY) and q.cumulative
+    assert q.value == pytest.approx(10.0)
+    (q,) = extract_quantities("COFCO bought 12 MMT in total.")
+    assert q.value == 12 and q.cumulative
+    (q,) = extract_quantities("Sinograin bought 520,000 tonnes this week.")
+    assert q.value == pytest.approx(0.52) and not q.cumulative
+    (q,) = extract_quantities("COFCO booked 10 cargoes of US soybeans, each of about 65,000 tonnes.")
+    assert q.value == pytest.approx(0.65)
+    assert extract_quantities("COFCO booked 10 cargoes of US soybeans.") == []  # a cargo is not a unit
+    assert extract_quantities("The tariff fell to 10 percent.", "percent") == []
+
+
+def test_cumulative_amount_reaching_target_is_fulfilment(engine: EvidenceEngine) -> None:
+    got = run(
+        engine,
+        "Pledge met",
+        "Chinese purchases of US soybeans have now reached 12.1 million metric tons.",
+        "2026-01-10",
+    )
+    m = got["cn-soybean-purchases-2025"]
+    assert m.signal == "fulfilled" and m.quantity is not None and m.quantity.value == pytest.approx(12.1)
+    got = run(
+        engine,
+        "Progress",
+        "China has bought 4 million metric tons of US soybeans so far, USDA data show.",
+        "2025-12-04",
+    )
+    m = got["cn-soybean-purchases-2025"]
+    assert m.signal == "progress" and m.quantity is not None and m.quantity.cumulative
+
+
+def test_soybean_pledges_are_told_apart(engine: EvidenceEngine) -> None:
+    got = run(engine, "Soy", "China has bought 2 million tons of US soybeans so far in 2026.", "2026-04-15")
+    assert set(got) == {"cn-soybean-purchases-2026"}
+    got = run(engine, "Soy", "China booked two cargoes of US soybeans this week.", "2025-11-20")
+    assert set(got) == {"cn-soybean-purchases-2025"}
+
+
+def test_dates_resolve_to_nearest_month() -> None:
+    assert find_dates("visit in April", dt.date(2025, 11, 24))[0].date == dt.date(2026, 4, 1)
+    assert find_dates("resumed in December", dt.date(2026, 1, 20))[0].date == dt.date(2025, 12, 1)
+    assert find_dates("by the end of February", dt.date(2026, 1, 5))[0].date == dt.date(2026, 2, 28)
+
+
+def test_explain_gives_reasons(engine: EvidenceEngine) -> None:
+    out = explain_text(
+        engine,
+        "Trump lands in Beijing\nTrump arrived in Beijing on Tuesday for his visit.",
+        dt.date(2026, 4, 14),
+    )
+    assert "MATCH trump-beijing-visit: fulfilled" in out
+    assert "cue 'arrived'" in out
+    exps = {
+        e.commitment: e
+        for e in engine.explain(Report("x", "China buys Brazilian soybeans", "", when("2025-12-01")))
+    }
+    assert len(exps) == len(engine.commitments)
+    assert not exps["cn-soybean-purchases-2025"].matched
+    assert any("excluded by" in r for r in exps["cn-soybean-purchases-2025"].reasons)
+    assert exps["us-fentanyl-tariff-cut"].reasons == ["no alias of this commitment in the text"]
+
+
+def test_labelled_set_is_big_and_covers_everything(engine: EvidenceEngine) -> None:
+    rows = [json.loads(line) for line in LABELLED.read_text().splitlines() if line.strip()]
+    assert len(rows) >= 250
+    ids = {c.id for c in engine.commitments}
+    seen = {cid for r in rows for cid in r["labels"]}
+    assert seen == ids
+    assert {s for r in rows for s in r["labels"].values()} == {
+        "mention",
+        "progress",
+        "fulfilled",
+        "delayed",
+        "broken",
+        "extended",
+    }
+    assert sum(1 for r in rows if not r["labels"]) >= 40
+    assert sum(1 for r in rows if len(r["labels"]) >= 2) >= 8
+
+
+def test_eval_meets_targets(engine: EvidenceEngine) -> None:
+    res = evaluate(engine, LABELLED)
+    assert res.f1 >= 0.95, res.format()
+    assert res.signal_accuracy >= 0.90, res.format()
+    assert "confusion matrix" in str(res)
+
+
+def _reuters_date(text: str) -> dt.datetime:
+    return dt.datetime.strptime(text.strip().split(".")[0], "%d-%b-%Y %H:%M:%S").replace(tzinfo=dt.UTC)
+
+
+@pytest.mark.corpus
+def test_reuters_1987_stories_never_match(engine: EvidenceEngine) -> None:
+    path = CORPUS / "reuters21578" / "reuters21578_trade_ag_subset.jsonl"
+    if not path.exists():
+        pytest.skip(f"corpus absent: {path} (only present in the shared workspace)")
+    n = 0
+    for line in path.read_text(encoding="utf-8").splitlines():
+        row = json.loads(line)
+        rep = Report(
+            str(row["newid"]), row.get("title") or "", row.get("body") or "", _reuters_date(row["date"])
+        )
+        assert engine.match(rep) == [], rep.title
+        n += 1
+    assert n > 3000
