@@ -148,7 +148,8 @@ def main() -> None:
         p95 = delays[int(0.95 * (len(delays) - 1))]
         print(
             f"latency: {bench.made} changes at {args.rate:g}/s, delivery tick {args.tick:g}s: "
-            f"median {statistics.median(delays) * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms, worst {delays[-1] * 1000:.0f} ms"
+            f"median {statistics.median(delays) * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms, "
+            f"worst {delays[-1] * 1000:.0f} ms"
         )
 
 

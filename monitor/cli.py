@@ -373,6 +373,8 @@ def _make_all_due(store: Store) -> None:
 def cmd_demo(args: argparse.Namespace) -> int:
     from monitor.demo import run_demo
 
+    logging.getLogger().setLevel(logging.WARNING)  # the demo prints its own story; INFO lines would bury it
+
     return run_demo(Path(args.config_dir), sys.stdout)
 
 

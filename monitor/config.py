@@ -197,13 +197,13 @@ class Route(_Strict):
 
 
 def _check_timezone(value: str) -> str:
-    """An IANA zone name (``Europe/Berlin``): digests and quiet hours follow the user's clock, DST included."""
+    """An IANA zone name (``Europe/Berlin``): digests and quiet hours follow the user's clock and DST."""
     import zoneinfo
 
     try:
         zoneinfo.ZoneInfo(value)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
-        raise ValueError(f"{value!r} is not a known time zone (use an IANA name such as 'Europe/Berlin')") from exc
+        raise ValueError(f"{value!r} is not a known time zone (use an IANA name like 'Asia/Tokyo')") from exc
     return value
 
 

@@ -71,14 +71,14 @@ SCENARIO: list[tuple[str, str, str, str]] = [
         "China has bought 7 million metric tons of US soybeans so far under the deal, according to traders.",
     ),
     (
-        "2026-01-08T16:00",
+        "2025-12-30T16:00",
         "wire",
         "China meets its 2025 soybean pledge, data show",
-        "Chinese purchases of US soybeans reached 12.2 million metric tons by the end of December, export "
+        "Chinese purchases of US soybeans have reached 12.2 million metric tons since the deal, export "
         "sales data showed.",
     ),
     (
-        "2026-01-09T12:00",
+        "2025-12-31T12:00",
         "notices",
         "Export sales: China's purchases of US soybeans total 12.2 MMT",
         "Weekly export sales figures show China has purchased 12.2 million metric tons of US soybeans "
@@ -200,7 +200,7 @@ async def _run(config_dir: Path, out: TextIO, db_path: Path) -> int:
         store = Store(f"sqlite:///{db_path}")
         monitor = Monitor(config, store, clock=lambda: server.day)
         deliverer = Deliverer(store, config, console=out)
-        fetcher = Fetcher()
+        fetcher = Fetcher(host_overrides={"127.0.0.1": (8, 0.0)})  # local feeds need no politeness gap
         try:
             days = sorted({dt.datetime.fromisoformat(w).replace(tzinfo=dt.UTC) for w, *_ in SCENARIO})
             out.write(

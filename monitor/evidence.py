@@ -155,7 +155,9 @@ THIRD_COUNTRIES = (
     "South Korean", "Seoul", "Switzerland", "Swiss", "Indonesia", "Indonesian", "Brazil", "Brazilian",
     "Argentina", "Argentine", "Australia", "Australian", "Malaysia", "Thailand", "Cambodia", "Taiwan",
     "Britain", "British", "UK", "Germany", "German", "France", "French", "Russia", "Russian",
-    "Guatemala", "Ecuador", "El Salvador", "Philippines",
+    "Guatemala", "Ecuador", "El Salvador", "Philippines", "Europe", "European", "Netherlands", "Dutch",
+    "Singapore", "Italy", "Spain", "Turkey", "Pakistan", "Saudi Arabia", "Israel", "Chile", "Peru", "Colombia",
+    "Korea", "Korean", "Norway", "New Zealand", "Venezuela", "Iran",
 )  # fmt: skip
 LEADERS = ENTITY_SYNONYMS["xi"] + ENTITY_SYNONYMS["trump"]
 
@@ -257,6 +259,8 @@ _DATE_RE = re.compile(
     rf"(?: (\d{{1,2}})(?:st|nd|rd|th)?)?)(?:,? (20\d\d))?\b",
     re.I,
 )
+# "in 2027", "until 2027": a year on its own, only after a preposition (not "the 2025/26 season")
+_BARE_YEAR = re.compile(r"\b(in|by|until|through|till|into|before|from|for) (20\d\d)\b(?!\s*/)", re.I)
 _REL_DATE = re.compile(r"\b(next|this|later this|early next|end of this|end of next) (month|year)\b", re.I)
 
 
@@ -285,6 +289,13 @@ def find_dates(sentence: str, published: dt.date | None) -> list[_DateHit]:
         month = _MONTHS.get(mon_name)
         if month is None:
             continue
+        if not (day1 or day2 or year) and re.match(
+            r"\s+(?:tariffs?|duties|curbs|controls|measures|rules?|restrictions|ban|list|announcements?|"
+            r"orders?|levies|deal|agreement|truce|framework)\b",
+            sentence[m.end() :],
+            re.I,
+        ):
+            continue  # "its March tariffs": a name for a measure, not a date
         if year:
             y = int(year)
         else:  # the nearest such month: "in December" read in January is the last one, "in April" the next
@@ -302,6 +313,10 @@ def find_dates(sentence: str, published: dt.date | None) -> list[_DateHit]:
         else:
             d = 1
         out.append(_DateHit(m.start(), dt.date(y, month, d), m.group(0)))
+    for m in _BARE_YEAR.finditer(sentence):
+        y = int(m.group(2))
+        late = m.group(1).lower() in ("by", "until", "through", "before", "till")
+        out.append(_DateHit(m.start(2), dt.date(y, 12, 31) if late else dt.date(y, 1, 1), m.group(2)))
     for m in _REL_DATE.finditer(sentence):
         what, unit = m.group(1).lower(), m.group(2).lower()
         if unit == "month":
@@ -415,7 +430,11 @@ class _Cue:
     pattern: re.Pattern[str]
     signal: Signal
     weight: float
-    kind: str = ""  # "past", "present" or "" (tense free); "base" needs a modal to count
+    # "tensed" or "" (tense free); "base" needs a modal (or a plural headline subject) to count;
+    # "lapse": a time limit running out, which in the future tense is only the schedule, not a decision;
+    # "rate": a stated rate, which counts only when it is the commitment's target rate;
+    # "begun": a start verb, which counts only after a suspension noun ("the pause has begun")
+    kind: str = ""
 
 
 def _cues(*items: tuple[str, Signal, float] | tuple[str, Signal, float, str]) -> tuple[_Cue, ...]:
@@ -445,6 +464,12 @@ _COMMON = _cues(
         "delayed",
         0.8,
     ),
+    (  # "pushed to May", "moved to 2027": a new, later date
+        rf"\b((?:pushed|moved|shifted|bumped|slipp(?:ed|s)|slides?|slid) (?:back )?(?:to|into|until) "
+        rf"(?:late |early |mid-?)?(?:{_MONTH_RE}|next|20\d\d))",
+        "delayed",
+        0.8,
+    ),
     (
         r"\b(cancel(?:l?ed|s|l?ing)?|called off|calls? off|scrapp(?:ed|ing) (?:the |his |its )?(?:trip|"
         r"visit|deal|plan)|"
@@ -461,7 +486,8 @@ _COMMON = _cues(
     (
         r"\b(took effect|takes effect|taken effect|came into (?:force|effect)|comes? into (?:force|effect)|"
         r"went into effect|goes into effect|entered into force|enters into force|is now in (?:force|effect)|"
-        r"(?:is|are|was|were|remains?|remained) in (?:force|effect)|kicked in|kicks in)\b",
+        r"(?:is|are|was|were|remains?|remained|'s) in (?:force|effect)|kicked in|kicks in|"
+        r"(?:remains?|remained|stays?|stayed|is now|are now) in place)\b",
         "fulfilled",
         0.85,
         "tensed",
@@ -474,16 +500,28 @@ _COMMON = _cues(
     ),
 )
 
+# The titles of official acts start with a gerund ("Modifying Reciprocal Tariff Rates ...", "Continuing
+# the Suspension of ..."): from an official source, the title is the act itself.
+_COMMON = _COMMON + _cues(
+    (r"^(modifying|adjusting|amending|implementing|reducing|suspending)\b", "progress", 0.6, "official"),
+    (
+        r"^(continuing|extending) (?:the )?(?:suspension|pause|exclusions?|exemptions?)",
+        "extended",
+        0.8,
+        "official",
+    ),
+)
+
 _MODE_CUES: dict[str, tuple[_Cue, ...]] = {
     "suspension": _cues(
         (
             rf"\b(reimpos(?:ed|es|ing|e)|re-impos(?:ed|es|ing|e)|reinstat(?:ed|es|ing|e)|restor(?:ed|es|"
             rf"ing|e) "
-            rf"(?:the )?\w*\s?{_MEASURE_NOUNS}|snap(?:ped)? back|reactivat(?:ed|es|ing|e)|reintroduc(?:ed|"
+            rf"(?:the |its |a )?(?:\S+\s){{0,4}}?{_MEASURE_NOUNS}|snap(?:ped)? back|reactivat(?:ed|es|ing|e)|reintroduc(?:ed|"
             rf"es|ing|e)|"
             rf"resum(?:ed|es|ing|e) (?:the )?(?:\w+ )?{_MEASURE_NOUNS}|re-?tighten(?:ed|s|ing)?|"
             rf"tighten(?:ed|s|ing)? (?:\w+ ){{0,2}}(?:again|anew)|"
-            rf"(?:ended|ends|end|lifted|lifts|terminated|terminates|scrapped|scraps) (?:the |its |"
+            rf"(?:ended|ends|end|ending|lifted|lifts|terminated|terminates|scrapped|scraps) (?:the |its |"
             rf"a )?(?:\w+ )?{_SUSP_NOUNS})\b",
             "broken",
             0.8,
@@ -500,6 +538,32 @@ _MODE_CUES: dict[str, tuple[_Cue, ...]] = {
             "tensed",
         ),
         (r"\b((?:issu|grant|approv)(?:ed|es|ing|s) (?:\w+ ){0,3}licen[cs]es)\b", "progress", 0.65),
+        (  # delaying a measure is suspending it ("Xi delays rare earth curbs")
+            rf"\b((?:delay(?:s|ed|ing)?|postpon(?:es|ed|ing)|defer(?:s|red|ring)?) (?:the |its |their )?"
+            rf"(?:\S+ ){{0,3}}{_MEASURE_NOUNS})\b",
+            "fulfilled",
+            0.85,
+            "tensed",
+        ),
+        (rf"\b(end of (?:the |its )?(?:\S+ ){{0,3}}{_MEASURE_NOUNS})\b", "fulfilled", 0.7),
+        (
+            r"\b(has begun|have begun|has started|have started|began|started|begins|starts|took hold)\b",
+            "fulfilled",
+            0.75,
+            "begun",
+        ),
+        (  # a time limit running out with nobody renewing it
+            r"\b((?:let|lets|letting|allowed|allows|allowing) (?:\S+ ){0,9}?(?:to )?(?:lapse|expire|run out)|"
+            r"expired|lapsed|lapses|ran out)\b",
+            "broken",
+            0.8,
+            "lapse",
+        ),
+        (
+            r"\b(still (?:being )?(?:charg|levi|levy|collect|appl|impos|enforc)\w*)\b",
+            "delayed",
+            0.75,
+        ),
         (r"\b(suspend|pause|halt|lift|waive|remove|scrap|drop|stop)\b", "fulfilled", 0.75, "base"),
         (rf"\bresum(?:ed|es|ing) (?:\w+ ){{0,2}}{_POSITIVE_FLOW}", "progress", 0.65),
         (
@@ -520,7 +584,8 @@ _MODE_CUES: dict[str, tuple[_Cue, ...]] = {
             0.75,
         ),
         (
-            r"\b(lower(?:ed|s|ing)?|cuts|(?:was|were|been|has|have) cut|cut (?:\w+ ){0,4}to \d|reduc(?:ed|"
+            r"\b(lower(?:ed|s|ing)?|cuts|(?:was|were|been|has|have) cut|cut (?:\S+ ){0,8}to (?:\d|ten\b)|"
+            r"(?:US|U\.S\.|Washington|Trump|administration|president|it|he|they) cut|reduc(?:ed|"
             r"es|ing)|halv(?:ed|es|ing)|slash(?:ed|es|ing)|dropp(?:ed|ing)|drops|"
             r"fell|falls|trimm(?:ed|ing)|now stands? at|(?:is|are) now|dropped to|fell to)\b",
             "fulfilled",
@@ -528,6 +593,15 @@ _MODE_CUES: dict[str, tuple[_Cue, ...]] = {
             "tensed",
         ),
         (r"\b(lower|reduce|halve|slash|trim|fall|drop|decline|cut)\b", "fulfilled", 0.7, "base"),
+        (  # "assessed at ten percent", "the duty rate ... is 10 percent": the rate now charged
+            r"\b((?:assessed|charged|collected|levied|applied|set|now) at (?:the )?(?:\S+ ){0,2}?"
+            r"(?:\d+(?:\.\d+)?|ten|twenty|five|fifteen)\s?(?:%|percent|per cent)|"
+            r"(?:rate|duty|tariff|levy)(?: rate)? (?:\S+ ){0,10}?(?:is|stands at|remains|of) "
+            r"(?:\d+(?:\.\d+)?|ten|twenty|five|fifteen)\s?(?:%|percent|per cent))",
+            "fulfilled",
+            0.7,
+            "rate",
+        ),
         (
             r"\b(sign(?:ed|s|ing)? (?:an |the |two |executive )*orders?|(?:executive )?orders? (?:was |"
             r"were )?signed|"
@@ -552,33 +626,37 @@ _MODE_CUES: dict[str, tuple[_Cue, ...]] = {
         (
             r"\b(met|meets|reached|reaches|hit|hits|fulfill?(?:ed|s)?|completed|completes|achieved|"
             r"exceeded|surpassed) "
-            r"(?:\w+ ){0,3}(?:target|pledge|commitment|goal|quota|promise)\b",
+            r"(?:\S+ ){0,7}?(?:target|pledge|commitment|goal|quota|promise)\b",
             "fulfilled",
             0.8,
         ),
         (
             r"\b(behind (?:the )?(?:pace|schedule)|short of|fell short|falls short|slow(?:er)? (?:than|"
             r"pace)|lagg(?:ing|ed)|"
-            r"sluggish|stalled|trail(?:s|ed|ing))\b",
+            r"sluggish|stalled|trail(?:s|ed|ing)|slow(?:s|ed|ing|down)|"
+            r"(?:has|have) (?:\w+ )?slowed)\b",
             "delayed",
-            0.7,
+            0.75,
         ),
         (
             r"\b(bought|buys|purchased|booked|books|buying|purchasing|snapped up|placed orders?|ordered|"
             r"secured|shipped|"
-            r"loaded|inspected for export|export sales|sales to china|sold|imported|imports|bound for|"
+            r"loaded|inspected for export|sold|imported|imports|bound for|"
             r"left (?:\w+ ){0,3}ports?|resum(?:ed|es|ing) (?:\w+ ){0,2}(?:purchases|buying|imports)|"
-            r"returned to (?:the )?(?:\w+ )?market|first (?:\w+ )?(?:purchase|cargo|shipment|order)s?|"
+            r"returned to (?:the )?(?:\w+ )?market|first (?:\w+ )?(?:purchase|cargo|shipment|order)s?|tally|"
             r"arrived|arrive|"
             r"deliver(?:ed|ies|y))\b",
             "progress",
             0.7,
         ),
+        # nouns of trade flow: weaker than any verb in the sentence ("export sales ... are trailing")
+        (r"\b(export sales|sales to china|purchases to date)\b", "progress", 0.6),
     ),
     "enforcement": _cues(
         (
             r"\b(tighten(?:ed|s|ing)|impos(?:ed|es|ing)|requir(?:ed|es|ing)|add(?:ed|s|"
-            r"ing) (?:\w+ ){0,4}to (?:\w+ ){0,3}(?:list|controls?)|"
+            r"ing) (?:\S+ ){0,4}to (?:\S+ ){0,3}(?:list|controls?|licen[cs]\w*|regime|catalogu?e)|"
+            r"bust(?:ed|s)?|raid(?:ed|s)?|dismantl(?:ed|es)|detain(?:ed|s)|"
             r"crack(?:ed|s|ing) down|seiz(?:ed|es|ing)|arrest(?:ed|s|ing)|shut down|clamp(?:ed|s|"
             r"ing) down|curb(?:ed|s|ing)|"
             r"implement(?:ed|s|ing)|enforc(?:ed|es|ing)|began requiring|start(?:ed|s) requiring)\b",
@@ -588,8 +666,8 @@ _MODE_CUES: dict[str, tuple[_Cue, ...]] = {
         ),
         (r"\b(tighten|impose|require|crack down|curb|implement|enforce)\b", "fulfilled", 0.75, "base"),
         (
-            r"\b(still (?:flowing|shipping|being shipped|pouring)|continu(?:e|ed|es|ing) to (?:flow|ship|"
-            r"pour|arrive)|"
+            r"\b(still (?:flowing|shipping|being shipped|pouring|reaching|arriving|getting through|entering|"
+            r"being sold|available)|continu(?:e|ed|es|ing) to (?:flow|ship|pour|arrive|reach)|"
             r"loosen(?:ed|s|ing)|eas(?:ed|es|ing) (?:\w+ ){0,2}controls|halt(?:ed|s) cooperation|"
             r"suspend(?:ed|s) cooperation|"
             r"lax enforcement)\b",
@@ -612,8 +690,8 @@ _MODE_CUES: dict[str, tuple[_Cue, ...]] = {
             0.7,
         ),
         (
-            r"\b(remain(?:s|ed)? (?:halted|blocked|stuck|suspended|frozen)|still (?:halted|blocked|stuck|"
-            r"waiting|frozen))\b",
+            r"\b((?:remain(?:s|ed)?|still) (?:halted|blocked|stuck|suspended|frozen|waiting|disrupted|"
+            r"constrained|short|scarce|tight|limited|unavailable|curtailed|snarled))\b",
             "delayed",
             0.7,
         ),
@@ -626,7 +704,7 @@ _MODE_CUES: dict[str, tuple[_Cue, ...]] = {
         ),
         (
             rf"\b(resum(?:ed|es|ing)|restart(?:ed|s|ing)|restor(?:ed|es|ing)|allow(?:ed|s|"
-            rf"ing) (?:\w+ ){{0,4}}to resume|"
+            rf"ing) (?:\w+ ){{0,4}}to (?:resume|continue)|(?:extend|renew)(?:ed|s|ing) (?:\S+ ){{0,2}}exemptions?|"
             rf"lift(?:ed|s|ing) (?:\w+ ){{0,3}}(?:ban|halt|restrictions?)|grant(?:ed|s|"
             rf"ing) (?:\w+ ){{0,2}}exemptions?|"
             rf"approv(?:ed|es|ing) (?:\w+ ){{0,2}}{_POSITIVE_FLOW})\b",
@@ -635,6 +713,12 @@ _MODE_CUES: dict[str, tuple[_Cue, ...]] = {
             "tensed",
         ),
         (r"\b(resume|restart|lift|allow)\b", "fulfilled", 0.7, "base"),
+        (
+            r"\b(flowing (?:normally|again|freely)|back to normal|normali[sz]ed|fully resumed|"
+            r"(?:running|operating|shipping) normally)\b",
+            "fulfilled",
+            0.75,
+        ),
     ),
     "visit": _cues(
         (
@@ -644,7 +728,9 @@ _MODE_CUES: dict[str, tuple[_Cue, ...]] = {
             r"hosted (?:\w+ ){0,3}(?:in|at)|"
             r"began (?:a |an |his )?(?:\w+ )?(?:visit|trip)|wrapp(?:ed|s) up (?:a |an |"
             r"his )?(?:\w+ )?(?:visit|trip)|"
-            r"during (?:his|a|the) (?:\w+ )?(?:visit|trip) to|hosted|hosts)\b",
+            r"during (?:his|a|the) (?:\w+ )?(?:visit|trip) to|hosted|hosts|(?:hold|holds|held) talks (?:in|at)|"
+            r"(?:visit|trip|summit|tour) (?:ends|ended|concludes|concluded|wraps up|wrapped up|closes|closed)|"
+            r"(?:first|second|third|final|last) day of (?:his|her|a|the) (?:\w+ )?(?:visit|trip|tour))\b",
             "fulfilled",
             0.8,
             "tensed",
@@ -691,6 +777,8 @@ _SPEC = re.compile(
     r"aim(?:s|ing)? to|propos(?:ed|es|al)|talk(?:s|ed)? (?:of|about)|explor(?:e|es|ing)|open to|ask(?:ed|"
     r"s|ing)? (?:\w+ ){0,2}to|"
     r"urg(?:e|ed|es|ing)|call(?:ed|s|ing)? (?:on|for)|question(?:s|ed)? (?:over|about|whether)|doubts?|"
+    r"press(?:es|ed|ing)? (?:\S+ ){0,3}to|lobb(?:y|ies|ied|ying)|push(?:es|ed|ing)? (?:\S+ ){0,3}for|"
+    r"demand(?:s|ed|ing)?|expected to|said to (?:be|weigh|plan|consider)|"
     r"fears?|risk(?:s)?|"
     r"would)\b",
     re.I,
@@ -714,6 +802,94 @@ _PARTIAL = re.compile(
     r"\b(partial(?:ly)?|some (?:exports|shipments|deliveries|customers)|case-by-case|limited)\b", re.I
 )
 _SAID = re.compile(r"\b(said|says|told|announced|stated|confirmed)\b", re.I)
+
+# Google News and many aggregators append " - Publisher" (or " | Publisher") to every title. Left in, the
+# publisher's name joins the headline's last clause ("... says - Reuters") and can even supply a term.
+# A suffix counts as a publisher when it is short and every word is capitalised, a domain or a connective.
+_AGGREGATOR_SUFFIX = re.compile(r"\s+[-|\u2013\u2014]\s+([^-|\u2013\u2014]{2,48})$")
+_PUBLISHER_WORD = re.compile(
+    r"^(?:[A-Z0-9][\w.&'’()-]*|of|the|and|de|for|on|\(\.gov\)|[\w-]+(?:\.[\w-]+)*\.(?:com|org|net|gov|cn|uk|io|news))$"
+)
+
+
+def strip_aggregator_suffix(title: str) -> str:
+    """The headline without a trailing publisher name ("Trump lands in Beijing - AP News")."""
+    m = _AGGREGATOR_SUFFIX.search(title)
+    if not m:
+        return title
+    words = m.group(1).split()
+    if 1 <= len(words) <= 6 and all(_PUBLISHER_WORD.match(w) for w in words):
+        return title[: m.start()].rstrip()
+    return title
+
+
+# Clauses inside one sentence. Headlines join two events with "as", ";" or ", and" ("Trump lowers China
+# tariffs as Xi delays rare earth curbs"); a cue in another clause than the subject is weaker evidence.
+_CLAUSE_SPLIT = re.compile(
+    r"[;:]|\s-\s|,\s*(?:and|but|while|whereas|after|before|as)\s|\s(?:while|whereas|but)\s|"
+    r"\sas\s(?=[A-Z]|(?:the|new|its|his|her|their|talks|sales|prices|trade|exports|imports)\b)|"
+    r",?\sand\s(?=(?:China|Beijing|the US|the U\.S\.|Washington|US|U\.S\.|Chinese|Trump|Xi|the White House)\b)"
+)
+
+
+def clause_spans(sentence: str) -> list[tuple[int, int]]:
+    """Spans of the clauses of one sentence (see ``_CLAUSE_SPLIT``)."""
+    spans: list[tuple[int, int]] = []
+    start = 0
+    for m in _CLAUSE_SPLIT.finditer(sentence):
+        spans.append((start, m.start()))
+        start = m.end()
+    spans.append((start, len(sentence)))
+    return spans
+
+
+def _clause_of(spans: list[tuple[int, int]], pos: int) -> int:
+    for n, (a, b) in enumerate(spans):
+        if a <= pos < b or (n == len(spans) - 1 and pos >= a):
+            return n
+    return 0
+
+
+# Who acts. "China ... suspends port fees" is China's measure even when "US goods" appear in the same
+# clause; a party named right after a preposition ("on US vessels") or as a modifier ("US-linked") is the
+# object, not the actor.
+_PARTY_RE = {
+    "US": re.compile(
+        r"\b(?:US|U\.S\.|USA|United States|America|American|Washington|White House|USTR|Trump|"
+        r"Commerce Department|BIS|Treasury)(?![\w-])"
+    ),
+    "China": re.compile(
+        r"\b(?:China|Chinese|Beijing|PRC|MOFCOM|Xi|Xi Jinping|Ministry of Commerce|Tariff Commission|"
+        r"State Council)(?![\w-])"
+    ),
+}
+_OBJECT_PREP = re.compile(
+    r"\b(?:on|to|from|for|against|with|of|by|at|in|into|toward|towards|over|than|and)\s+(?:the\s+)?$", re.I
+)
+
+
+def _actor_before(text: str) -> str | None:
+    """The party named last before a verb in its clause, skipping objects of prepositions; "both" for a
+    joint subject ("US and China suspend port fees")."""
+    found: list[tuple[int, int, str]] = []
+    for party, rx in _PARTY_RE.items():
+        for m in rx.finditer(text):
+            if _OBJECT_PREP.search(text[: m.start()]) and not re.search(
+                r"(?:^|[^\w\s])\s*\w+\s*(?:and|,)\s*(?:the\s+)?$", text[: m.start()]
+            ):
+                continue
+            found.append((m.start(), m.end(), party))
+    if not found:
+        return None
+    found.sort()
+    last = found[-1]
+    if len(found) > 1:
+        prev = found[-2]
+        if prev[2] != last[2] and re.fullmatch(
+            r"\s*(?:,|and|&|,\s*and)\s*(?:the\s+)?", text[prev[1] : last[0]]
+        ):
+            return "both"
+    return last[2]
 
 
 # --- compiled commitments ----------------------------------------------------------------------------
@@ -868,7 +1044,13 @@ class EvidenceEngine:
         if other is not None:
             title = c.title.translate(_QUOTES)
             names = _COUNTERPART_TERMS[other]
-            if any(re.search(rf"(?<![\w]){re.escape(n)}(?![\w])", title) for n in names):
+            # "North America" names a region, not the US ("precursors shipped to North America")
+            if any(
+                re.search(
+                    rf"(?<![\w])(?<!North )(?<!South )(?<!Latin )(?<!Central ){re.escape(n)}(?![\w])", title
+                )
+                for n in names
+            ):
                 counterpart = frozenset(self._add(n) for n in names)
         mode = _mode_of(c)
         return _Compiled(
@@ -879,7 +1061,7 @@ class EvidenceEngine:
     # -- scanning
 
     def _scan(self, report: Report) -> _Doc:
-        title = normalise(report.title)
+        title = strip_aggregator_suffix(normalise(report.title))
         summary = normalise(report.summary)
         if title and title[-1] not in ".!?":
             title += "."
@@ -981,7 +1163,14 @@ class EvidenceEngine:
             places: list[tuple[int, str]] = []
             for k, hs in doc.hits_by_sentence[s].items():
                 if k in self._leaders:
-                    leaders.extend((hh.start - a, k) for hh in hs)
+                    # the inviter is not the traveller: "Trump accepts Xi's invitation to visit Beijing"
+                    leaders.extend(
+                        (hh.start - a, k)
+                        for hh in hs
+                        if not re.match(
+                            r"'s? (?:invitation|invite|offer|request)", doc.text[hh.end : hh.end + 14]
+                        )
+                    )
                 if k in self._places:
                     places.extend((hh.start - a, k) for hh in hs)
             leaders.sort()
@@ -994,6 +1183,8 @@ class EvidenceEngine:
                 if not after and before_place and dest_terms and before_place[-1] not in dest_terms:
                     continue  # "a Washington visit" names the destination before the word
                 before = [k for pos, k in leaders if pos < tm.start()]
+                if before and re.search(r"\b(?:his|her)\s+(?:\w+\s+)?$", sentence[: tm.start()], re.I):
+                    before = before[:1]  # "Trump met Xi ..., the second day of his state visit": the subject
                 if before:
                     if before[-1] in cc.aliases:
                         return True
@@ -1005,7 +1196,9 @@ class EvidenceEngine:
 
     # -- signals
 
-    def _read(self, cc: _Compiled, doc: _Doc, unit: _Unit, official: bool) -> _Reading:
+    def _read(self, cc: _Compiled, doc: _Doc, unit: _Unit, official: bool) -> _Reading | None:
+        """What the unit's focus sentence says about the commitment; None when the only cues are acts of
+        the other party (China suspending *its* port fees is no evidence about the US suspending its own)."""
         i = unit.focus
         a, b = doc.spans[i]
         sentence = doc.text[a:b].strip()
@@ -1021,33 +1214,88 @@ class EvidenceEngine:
         if not alias_pos:
             alias_pos = [0]
         notes: list[str] = []
-        best: tuple[float, _Cue, re.Match[str]] | None = None
+        clauses = clause_spans(sentence)
+        alias_clauses = {_clause_of(clauses, p) for p in alias_pos}
+        is_title = i == 0 and doc.title_end > 0
+        candidates: list[tuple[float, _Cue, re.Match[str]]] = []
+        foreign = 0
         for cue in cc.cues:
             for m in cue.pattern.finditer(sentence):
+                if cue.kind == "official" and not (official and is_title):
+                    continue
                 if cue.signal == "extended" and not self._extension_ok(cc, sentence, m):
                     continue
                 dist = min(abs(m.start() - p) for p in alias_pos)
                 score = cue.weight - dist / 2000.0
-                if cue.kind == "base" and not self._modal_before(sentence, m.start()):
+                if cue.kind == "base" and not (
+                    self._modal_before(sentence, m.start()) or self._plural_subject(sentence, m.start())
+                ):
                     continue
                 if re.search(
                     r"\b(the|a|an|its|this|these|their)\s+$", sentence[: m.start()], re.I
                 ) and re.match(r"\w+ed\b", m.group(0)):
                     continue  # "the suspended affiliates rule": an adjective, not an event
-                if best is None or score > best[0]:
-                    best = (score, cue, m)
+                if m.start() == 0 and re.match(r"\w+ing\b", m.group(0)) and not (official and is_title):
+                    continue  # a sentence-initial gerund is a noun ("Halving the tariff rewards..."); an
+                    # official notice's title is the exception ("Modifying Reciprocal Tariff Rates")
+                clause = _clause_of(clauses, m.start())
+                if cc.mode in ("suspension", "measure"):
+                    ca, _ = clauses[clause]
+                    actor = _actor_before(sentence[ca : m.start()])
+                    if (
+                        actor is not None
+                        and actor != cc.commitment.party
+                        and cc.commitment.party in _PARTY_RE
+                    ):
+                        foreign += 1
+                        continue  # "China ... suspends port fees" is not the US suspending its own
+                    if actor == "both":
+                        score -= 0.1
+                if clause in alias_clauses:
+                    score += 0.2
+                candidates.append((score, cue, m))
+        if foreign and not candidates and cc.mode in ("suspension", "measure"):
+            # the subject itself belongs to the other party: "China confirms tariff cuts on US goods and
+            # suspends port fees" says nothing about the US port fees
+            own = [_actor_before(sentence[clauses[_clause_of(clauses, p)][0] : p]) for p in alias_pos]
+            if all(o is not None and o not in (cc.commitment.party, "both") for o in own):
+                return None
+        candidates.sort(key=lambda t: -t[0])
+        best: tuple[float, _Cue, re.Match[str]] | None = candidates[0] if candidates else None
         quantity = self._quantity(cc, sentence)
         confidence = 0.5
         signal: Signal = "mention"
         cue_text = ""
         new_date: dt.date | None = None
-        if best is not None:
-            _, cue, m = best
+
+        def modify(
+            cand: tuple[float, _Cue, re.Match[str]], notes: list[str]
+        ) -> tuple[Signal, float, str, dt.date | None]:
+            """The cue's signal after negation, speculation, tense, restatement and dates."""
+            _, cue, m = cand
+            new_date: dt.date | None = None
             signal, confidence, cue_text = cue.signal, cue.weight, m.group(0)
             window = self._window(sentence, m.start())
+            if cue.kind == "rate" and not self._rate_ok(cc, m.group(0)):
+                return "mention", 0.5, "", None
+            if cue.kind == "begun" and not re.search(
+                r"\b(?:suspension|pause|waiver|reprieve|moratorium|exemption|truce)s?\b[^.;]{0,50}$",
+                sentence[: m.start()],
+                re.I,
+            ):
+                return "mention", 0.5, "", None
             neg = _NEG.search(" ".join(window.split()[-6:])) or (_DENIAL.search(sentence[: m.start()]))
             spec = _SPEC.search(window)
-            fut = _FUTURE.search(window) or re.search(r"\bto\s*$", window)
+            # "decided to suspend" reports a decision taken, not a plan
+            fut = _FUTURE.search(window) or (
+                re.search(r"\bto\s*$", window)
+                if not re.search(
+                    r"\b(?:decided|decides|decision|determined|voted|moved|began|begun|started|chose)\s+to\s*$",
+                    window,
+                    re.I,
+                )
+                else None
+            )
             restate = _RESTATE.search(window)
             if fut and fut.group(0).lower() == "would" and not _SAID.search(sentence[: m.start()]):
                 spec, fut = fut, None
@@ -1071,6 +1319,9 @@ class EvidenceEngine:
                 notes.append(f"future tense ({fut.group(0).strip()!r})")
                 if cc.mode == "purchase" and signal in ("progress", "fulfilled"):
                     notes.append("a purchase promised is not a purchase made")
+                    signal, confidence = "mention", 0.5
+                elif cue.kind == "lapse":
+                    notes.append("a time limit scheduled to run out is not a decision")
                     signal, confidence = "mention", 0.5
                 elif signal == "fulfilled":
                     signal, confidence = "progress", 0.7
@@ -1117,25 +1368,54 @@ class EvidenceEngine:
                     for d in after
                     if re.search(r"\b(until|through|till|to|into)\s+$", sentence[: d.start], re.I)
                 ]
-                new_date = (
-                    (bounded or after)[0].date if bounded else (max(d.date for d in after) if after else None)
-                )
+                # Only a bounded date ("until", "through") is the new end: in "extends the truce ahead of
+                # the November deadline" the date is the old end, and says nothing about the new one.
+                new_date = bounded[0].date if bounded else None
                 ends = cc.commitment.ends
                 if (
                     new_date is not None and ends is not None and new_date <= ends + dt.timedelta(days=3)
                 ) or (
-                    "extend" in cc.commitment.title.lower()
-                    and new_date is None
+                    new_date is None
                     and doc.published
                     and ends
                     and doc.published < ends - dt.timedelta(days=120)
                 ):
                     notes.append("the extension is the promise itself: fulfilled")
                     signal = "fulfilled"
+                    if fut:  # the decision to extend is the fulfilment, whenever it applies from
+                        signal, confidence = "progress", 0.7
             if signal in ("delayed", "progress") or (cc.mode == "visit" and signal != "mention"):
                 after = [d for d in dates if doc.published is None or d.date >= doc.published]
                 if after and new_date is None and (signal == "delayed" or cc.mode == "visit"):
                     new_date = after[-1].date if signal == "delayed" else after[0].date
+            return signal, confidence, cue_text, new_date
+
+        chosen: tuple[Signal, float, str, dt.date | None] | None = None
+        first_clause = _clause_of(clauses, best[2].start()) if best is not None else 0
+        kept: list[str] = []
+        for cand in candidates[:6]:
+            trial: list[str] = []
+            got = modify(cand, trial)
+            if chosen is None:
+                chosen, kept = got, trial
+            elif got[0] != "mention" and _clause_of(clauses, cand[2].start()) != first_clause:
+                # a negated or speculative cue governs its own clause only: another clause can
+                # still report a fact ("denied it would cancel, saying preparations continue")
+                chosen, kept = got, trial
+            if chosen[0] != "mention":
+                break
+        if chosen is not None:
+            signal, confidence, cue_text, new_date = chosen
+            notes.extend(kept)
+        moved = (
+            self._moved_deadline(cc, sentence, doc.published, [clauses[c] for c in alias_clauses])
+            if signal in ("mention", "progress")
+            else None
+        )
+        if moved is not None:
+            notes.append(f"a new date {moved.date} after the due date {cc.commitment.due}: delayed")
+            signal, confidence, new_date = "delayed", 0.6, moved.date
+            cue_text = cue_text or moved.text
         if quantity is not None:
             if (
                 cc.commitment.target
@@ -1175,18 +1455,75 @@ class EvidenceEngine:
         if i == 0 and doc.title_end:
             confidence -= 0.05
         confidence = max(0.05, min(0.99, confidence))
-        strength = {"mention": 0.0}.get(signal, 1.0) + confidence
+        strength = (
+            {"mention": 0.0}.get(signal, 1.0) + confidence + (0.05 if len(unit.sentences) == 1 else 0.0)
+        )
         return _Reading(signal, round(confidence, 3), i, cue_text, notes, quantity, new_date, strength)
 
     @staticmethod
     def _window(sentence: str, cue_start: int) -> str:
         """The words before a cue in its own clause: where "not", "could" and "will" change its meaning."""
         head = sentence[:cue_start]
-        breaks = list(_CLAUSE_BREAK.finditer(head))
+        # a relative clause between commas belongs to its noun, not to the cue: in "exclusions, which
+        # were scheduled to expire, are extended" the "scheduled to" does not make "extended" future
+        head = re.sub(r",\s*(?:which|who|that|originally|initially)\b[^,]*,", ",", head)
+        breaks = list(_CLAUSE_BREAK.finditer(head)) + list(_CLAUSE_SPLIT.finditer(head))
+        breaks.sort(key=lambda b: b.end())
         if breaks:
             head = head[breaks[-1].end() :]
         words = head.split()
         return " ".join(words[-15:])
+
+    @staticmethod
+    def _moved_deadline(
+        cc: _Compiled, sentence: str, published: dt.date | None, spans: list[tuple[int, int]]
+    ) -> _DateHit | None:
+        """A target date later than the commitment's due date ("on pace to meet the pledge by the end of
+        February", "to travel to the US in 2027 instead") means the promise slipped. A month named after
+        "by"/"before" is a deadline; a bare year needs a word that marks the change ("instead")."""
+        due = cc.commitment.due
+        if due is None or _SPEC.search(sentence) or _NEG.search(sentence):
+            return None
+        changed = re.search(
+            r"\b(instead|rather than|new deadline|revised|now expected|pushed|moved)\b", sentence, re.I
+        )
+        for d in find_dates(sentence, published):
+            if d.date <= due or not any(a <= d.start <= b for a, b in spans):
+                continue  # only a date in the subject's own clause
+            head = sentence[: d.start]
+            if re.search(r"\b(?:by|before)\s+(?:the\s+)?$", head, re.I) and not d.text[:1].isdigit():
+                return d
+            if changed and re.search(r"\b(?:by|until|till|before|in|to|into)\s+(?:the\s+)?$", head, re.I):
+                return d
+        return None
+
+    @staticmethod
+    def _rate_ok(cc: _Compiled, text: str) -> bool:
+        """A stated rate is evidence only when it is the target rate ("assessed at ten percent" for a cut
+        to 10%); any other rate is just a number in the story."""
+        t = cc.commitment.target
+        if t is None or "percent" not in t.unit.lower().replace("%", "percent"):
+            return False
+        words = {"ten": 10.0, "twenty": 20.0, "five": 5.0, "fifteen": 15.0}
+        m = re.search(r"(\d+(?:\.\d+)?|ten|twenty|five|fifteen)\s?(?:%|percent|per cent)", text, re.I)
+        if not m:
+            return False
+        value = words.get(m.group(1).lower()) or float(m.group(1))
+        return abs(value - t.value) < 1e-6
+
+    @staticmethod
+    def _plural_subject(sentence: str, pos: int) -> bool:
+        """Headline present tense: "New orders take effect", "China curbs lift" use the base form."""
+        words = sentence[:pos].split()[-1:]
+        return bool(
+            words
+            and re.fullmatch(
+                r"(?:orders|tariffs|duties|fees|curbs|controls|cuts|measures|rules|suspensions|changes|"
+                r"exemptions|exclusions|concessions|levies|restrictions|steps|rates)",
+                words[0],
+                re.I,
+            )
+        )
 
     @staticmethod
     def _modal_before(sentence: str, pos: int) -> bool:
@@ -1206,6 +1543,13 @@ class EvidenceEngine:
         if cc.commitment.ends is None and "extend" not in cc.commitment.title.lower():
             return False
         tail = sentence[m.start() : m.end() + 80]
+        head = sentence[max(0, m.start() - 60) : m.start()]
+        if re.search(
+            r"\b(suspension|pause|truce|exclusions?|exemptions?|waiver|reprieve|moratorium)\b", head, re.I
+        ):
+            return True  # passive: "the tariff truce was extended"
+        if re.search(rf"\b(?:to|into|until) (?:{_MONTH_RE}|20\d\d)", tail, re.I):
+            return True
         return bool(
             re.search(
                 r"suspension|pause|truce|exclusions?|exemptions?|waiver|reprieve|deadline|until|through|"
@@ -1219,7 +1563,10 @@ class EvidenceEngine:
 
     @staticmethod
     def _overdue(cc: _Compiled, published: dt.date | None) -> bool:
-        limit = cc.commitment.due or cc.commitment.effective
+        """Whether "has yet to" reads as late. A commitment with no date of its own (Nexperia's exports)
+        was meant to happen at once: a week after the announcement, not having happened is a delay."""
+        c = cc.commitment
+        limit = c.due or c.effective or (c.announced + dt.timedelta(days=7))
         return bool(published and limit and published > limit)
 
     @staticmethod
@@ -1238,7 +1585,8 @@ class EvidenceEngine:
         c = cc.commitment
         text = " ".join(doc.sentence(s) for s in sorted(sentences))
         score = 0.0
-        years = {int(y) for y in re.findall(r"\b(20\d\d)\b", text)}
+        # "the 2025/26 marketing year" names a crop season, not the year the pledge covers
+        years = {int(y) for y in re.findall(r"\b(20\d\d)\b(?!\s*/\s*(?:20)?\d\d)(?<!/20\d\d)", text)}
         pub = doc.published
         if pub is not None:
             low = text.lower()
@@ -1323,9 +1671,13 @@ class EvidenceEngine:
             best: tuple[_Reading, _Unit] | None = None
             for u in units:
                 r = self._read(cc, doc, u, official)
+                if r is None:
+                    continue
                 if best is None or r.strength > best[0].strength:
                     best = (r, u)
-            assert best is not None
+            if best is None:
+                exp.reasons.append("every cue is an act of the other party, not this commitment's")
+                continue
             readings[idx] = (best[0], best[1], units)
         self._resolve_families(doc, readings, exps)
         self._drop_namings(doc, readings, exps)
@@ -1420,7 +1772,9 @@ class EvidenceEngine:
                 exps[idx].reasons.append(
                     "only named in a list of the deal's parts, with nothing said about it"
                 )
-            elif _COMMENTARY_TITLE.search(doc.report.title):
+            elif _COMMENTARY_TITLE.search(doc.report.title) and not (
+                doc.title_end and any(k in self._compiled[idx].aliases for k in doc.hits_by_sentence[0])
+            ):  # an opinion piece whose headline is about this commitment is still about it
                 del readings[idx]
                 exps[idx].reasons.append("only named in an opinion piece")
 

@@ -84,7 +84,7 @@ class Monitor:
         """Adopt a (re)loaded config; returns the ids of commitments that are new to the database."""
         self.config = config
         self.engine = EvidenceEngine(config.commitments, config.watchlist.category_defaults)
-        self.tracker = Tracker(config.commitments, config.watchlist.policy)
+        self.tracker = Tracker(config.commitments, config.watchlist.policy, config.alerts.reminder_days)
         self.alerter = Alerter(config)
         self.store.sync_sources(config.sources.sources, config.sources.interval_for)
         return self.store.sync_commitments([c.id for c in config.commitments], self.clock())
@@ -251,7 +251,7 @@ class Monitor:
                     ).first()
                     if existing is not None:
                         continue
-                    ev = self._evidence_row(None, source, entry, m, published)
+                    ev = self._evidence_row(None, source, StoredEntry.of(entry, is_new=False), m, published)
                     session.add(ev)
                     session.flush()
                     new_evidence.append(ev)

@@ -117,7 +117,6 @@ class Daemon:
 
     def _apply_alert_settings(self, config: Config) -> None:
         """alerts.yaml settings that live outside the delivery module: reminder days and digest jobs."""
-        self.monitor.tracker.reminder_days = tuple(sorted(set(config.alerts.reminder_days)))
         self.digester.config = config
         if not self.scheduler_started():
             return
@@ -130,7 +129,7 @@ class Daemon:
         return hasattr(self, "scheduler") and bool(self.scheduler.running)
 
     def _schedule_digests(self, config: Config) -> None:
-        """One cron job per digest kind in the alerts.yaml time zone; each run also catches up a missed one."""
+        """One cron job per digest kind in the alerts.yaml time zone; each run catches up a missed one."""
         tz = config.alerts.timezone
         for kind, (weekday, hour, minute) in digest_schedules(config.alerts).items():
             fields: dict[str, Any] = {"hour": hour, "minute": minute, "timezone": tz}
@@ -257,7 +256,8 @@ class Daemon:
         now = utcnow()
         released = await asyncio.to_thread(self.deliverer.recover)
         if released:
-            log.warning("released %d alert leases of a stopped worker; their sends are checked again", released)
+            log.warning("released %d alert leases of a stopped worker; their sends are checked again",
+                        released)
         self.scheduler.add_job(self._guard("poll", self.poll_once), "interval", seconds=self.poll_tick,
                                next_run_time=now, max_instances=1, coalesce=True, id="poll")
         self.scheduler.add_job(self._guard("deliver", self.deliver_once), "interval", seconds=self.deliver_tick,
