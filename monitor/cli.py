@@ -82,8 +82,10 @@ def _print_routing(config: Config, out: TextIO) -> None:
         targets = deliverer.targets_for(AlertRow(key="", kind=kind, tags=json.dumps(sorted(tags))))
         return ", ".join(t.redacted for t in targets) or "NO TARGET: these alerts will fail"
 
-    out.write("  routing (status changes; broken=critical, delayed/expired=warning, fulfilled=notice, "
-              "progress=info):\n")
+    out.write(
+        "  routing (status changes; broken=critical, delayed/expired=warning, fulfilled=notice, "
+        "progress=info):\n"
+    )
     for c in config.commitments:
         lines = {}
         for severity in ("critical", "warning", "notice", "info"):
@@ -102,10 +104,14 @@ def _print_routing(config: Config, out: TextIO) -> None:
     schedules = digest_schedules(settings)
     if schedules:
         days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-        when = ", ".join(f"{kind} {'' if wd is None else days[wd] + ' '}{h:02d}:{m:02d}"
-                         for kind, (wd, h, m) in schedules.items())
-        out.write(f"  digests: {when} ({settings.timezone})"
-                  f"{'; nothing-changed line on' if settings.digests.nothing_changed else ''}\n")
+        when = ", ".join(
+            f"{kind} {'' if wd is None else days[wd] + ' '}{h:02d}:{m:02d}"
+            for kind, (wd, h, m) in schedules.items()
+        )
+        out.write(
+            f"  digests: {when} ({settings.timezone})"
+            f"{'; nothing-changed line on' if settings.digests.nothing_changed else ''}\n"
+        )
     for cid, until in sorted(settings.mute.items()):
         out.write(f"  muted: {cid} until {until}\n")
     for cid, until in sorted(settings.snooze.items()):
@@ -152,14 +158,18 @@ def cmd_match(args: argparse.Namespace) -> int:
                     "cue": m.cue,
                 }
                 if m.quantity is not None:
-                    item["quantity"] = {"value": m.quantity.value, "unit": m.quantity.unit,
-                                        "cumulative": m.quantity.cumulative}
+                    item["quantity"] = {
+                        "value": m.quantity.value,
+                        "unit": m.quantity.unit,
+                        "cumulative": m.quantity.cumulative,
+                    }
                 if m.new_date is not None:
                     item["new_date"] = m.new_date.isoformat()
                 result["matches"].append(item)
             if args.explain and (exp.matched or exp.reasons):
-                result["explain"].append({"commitment": exp.commitment, "matched": exp.matched,
-                                          "reasons": exp.reasons})
+                result["explain"].append(
+                    {"commitment": exp.commitment, "matched": exp.matched, "reasons": exp.reasons}
+                )
         out.write(json.dumps(result, ensure_ascii=False) + "\n")
         out.flush()
     return 0
@@ -195,8 +205,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
-    from monitor.pipeline import Monitor, changes_as_json
     from monitor.parse import parse_feed
+    from monitor.pipeline import Monitor, changes_as_json
 
     config = _config(args)
     store = Store(_db(args))
@@ -218,7 +228,8 @@ def cmd_replay(args: argparse.Namespace) -> int:
             when = now_override or (max(times) if times else utcnow())
             clock_value[0] = when
             source = store.ensure_source(
-                f"replay: {feed.title or path.name}", feed.link or path.resolve().as_uri(),
+                f"replay: {feed.title or path.name}",
+                feed.link or path.resolve().as_uri(),
                 official=config.is_official(feed.link or ""),
             )
             monitor.ingest(source, feed, when)
@@ -276,7 +287,8 @@ def cmd_status(args: argparse.Namespace) -> int:
             dates = " / ".join(x for x in (str(c.due or ""), str(c.ends or "")) if x) or "-"
             progress = "-"
             if c.target and r and r.progress_value is not None:
-                progress = f"{r.progress_value:g}/{c.target.value:g} {c.target.unit} ({100 * r.progress_value / c.target.value:.0f}%)"
+                share = 100 * r.progress_value / c.target.value
+                progress = f"{r.progress_value:g}/{c.target.value:g} {c.target.unit} ({share:.0f}%)"
             table.append([c.id, status, since, last, dates, progress])
         if args.json:
             keys = [k.lower().replace(" ", "_").replace("/", "_") for k in table[0]]
@@ -303,12 +315,19 @@ def cmd_history(args: argparse.Namespace) -> int:
         out.write(f"{commitment.id}: {commitment.title}\n")
         events: list[tuple[dt.datetime, str]] = []
         for c in changes:
-            events.append((as_utc(c.at) or utcnow(), f"STATUS {c.from_status} -> {c.to_status} ({c.kind}): {c.reason}"))
+            events.append(
+                (as_utc(c.at) or utcnow(), f"STATUS {c.from_status} -> {c.to_status} ({c.kind}): {c.reason}")
+            )
         for e in evidence:
             when = as_utc(e.published) or as_utc(e.created_at) or utcnow()
             confirm = "official" if e.official else e.publisher
-            events.append((when, f"  evidence {e.signal} ({e.confidence:.2f}, {confirm}): {e.title}\n"
-                                 f"      {e.link}\n      \"{e.sentence}\""))
+            events.append(
+                (
+                    when,
+                    f"  evidence {e.signal} ({e.confidence:.2f}, {confirm}): {e.title}\n"
+                    f'      {e.link}\n      "{e.sentence}"',
+                )
+            )
         for when, line in sorted(events, key=lambda x: x[0]):
             out.write(f"{when:%Y-%m-%d %H:%M}  {line}\n")
         if not events:
@@ -323,10 +342,18 @@ def cmd_history(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from monitor.scheduler import Daemon
+    from monitor.web import endpoint_for
 
-    daemon = Daemon(Path(args.config_dir), _db(args), poll_tick=args.tick,
-                    http=args.http or os.environ.get("TRADE_MONITOR_HTTP") or None,
-                    watch_config=not args.no_watch, rematch_lookback=args.lookback, retention=args.retention)
+    address = args.http or os.environ.get("TRADE_MONITOR_HTTP") or None
+    daemon = Daemon(
+        Path(args.config_dir),
+        _db(args),
+        poll_tick=args.tick,
+        endpoint=endpoint_for(address) if address else None,
+        watch_config=not args.no_watch,
+        rematch_lookback=args.lookback,
+        retention=args.retention,
+    )
     log.info("database: %s", redact_db_url(daemon.store.url))
     asyncio.run(daemon.run())
     return 0
@@ -336,8 +363,10 @@ def cmd_poll(args: argparse.Namespace) -> int:
     from monitor.scheduler import Daemon
 
     if not args.once:
-        print("trade-monitor poll: only --once is supported; use `trade-monitor run` for the daemon",
-              file=sys.stderr)
+        print(
+            "trade-monitor poll: only --once is supported; use `trade-monitor run` for the daemon",
+            file=sys.stderr,
+        )
         return 2
 
     async def go() -> int:
@@ -353,7 +382,10 @@ def cmd_poll(args: argparse.Namespace) -> int:
         counts: dict[str, int] = {}
         for o in outcomes:
             counts[o] = counts.get(o, 0) + 1
-        print(f"polled {len(outcomes)} sources: " + (", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "none due"))
+        print(
+            f"polled {len(outcomes)} sources: "
+            + (", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "none due")
+        )
         return 0
 
     return asyncio.run(go())
@@ -392,19 +424,39 @@ def cmd_sources(args: argparse.Namespace) -> int:
         rows = store.sources()
         if args.json:
             for r in rows:
-                sys.stdout.write(json.dumps({
-                    "name": r.name, "url": r.url, "state": _source_state(r),
-                    "last_success": _iso(r.last_success_at), "last_error": r.error_message,
-                    "error_kind": r.error_kind, "failing_since": _iso(r.failing_since),
-                    "consecutive_failures": r.consecutive_failures, "next_poll": _iso(r.next_poll_at),
-                    "entries_seen": r.entries_seen, "official": r.official,
-                }) + "\n")
+                sys.stdout.write(
+                    json.dumps(
+                        {
+                            "name": r.name,
+                            "url": r.url,
+                            "state": _source_state(r),
+                            "last_success": _iso(r.last_success_at),
+                            "last_error": r.error_message,
+                            "error_kind": r.error_kind,
+                            "failing_since": _iso(r.failing_since),
+                            "consecutive_failures": r.consecutive_failures,
+                            "next_poll": _iso(r.next_poll_at),
+                            "entries_seen": r.entries_seen,
+                            "official": r.official,
+                        }
+                    )
+                    + "\n"
+                )
             return 0
         table = [["NAME", "STATE", "LAST SUCCESS", "LAST ERROR", "NEXT POLL", "ENTRIES", "URL"]]
         for r in rows:
             error = f"{r.error_kind}: {r.error_message}"[:50] if r.error_kind else "-"
-            table.append([r.name, _source_state(r), _short(r.last_success_at), error, _short(r.next_poll_at),
-                          str(r.entries_seen), r.url])
+            table.append(
+                [
+                    r.name,
+                    _source_state(r),
+                    _short(r.last_success_at),
+                    error,
+                    _short(r.next_poll_at),
+                    str(r.entries_seen),
+                    r.url,
+                ]
+            )
         _table(table, sys.stdout)
     finally:
         store.close()
@@ -443,22 +495,29 @@ def cmd_alerts(args: argparse.Namespace) -> int:
                 print(f"trade-monitor alerts: no alert {args.id}", file=sys.stderr)
                 return 2
             a = match[0]
-            out.write(f"alert {a.id}: {a.subject}\n  key {a.key}\n  state {a.state}, kind {a.kind}, severity "
-                      f"{a.severity}, route {a.route}, tags {', '.join(a.tag_list) or '-'}, mode {a.mode}\n"
-                      f"  created {as_utc(a.created_at):%Y-%m-%d %H:%M:%S} UTC, attempts {a.attempts}")
+            out.write(
+                f"alert {a.id}: {a.subject}\n  key {a.key}\n  state {a.state}, kind {a.kind}, severity "
+                f"{a.severity}, route {a.route}, tags {', '.join(a.tag_list) or '-'}, mode {a.mode}\n"
+                f"  created {as_utc(a.created_at):%Y-%m-%d %H:%M:%S} UTC, attempts {a.attempts}"
+            )
             if a.sent_at:
                 out.write(f", sent {as_utc(a.sent_at):%Y-%m-%d %H:%M:%S} UTC")
             if a.next_attempt_at and a.state in ("pending", "held"):
                 out.write(f", next attempt {as_utc(a.next_attempt_at):%Y-%m-%d %H:%M:%S} UTC")
             out.write("\n")
-            for label, value in (("held", a.held_reason), ("folded into alert", a.folded_into),
-                                 ("last error", a.last_error)):
+            for label, value in (
+                ("held", a.held_reason),
+                ("folded into alert", a.folded_into),
+                ("last error", a.last_error),
+            ):
                 if value:
                     out.write(f"  {label}: {value}\n")
             for d in store.deliveries(a.id or 0):
-                out.write(f"  -> {d.target}: {d.state}, {d.attempts} attempts"
-                          f"{f', {d.redeliveries} resent after a crash' if d.redeliveries else ''}"
-                          f"{f', error: {d.last_error}' if d.last_error else ''}\n")
+                out.write(
+                    f"  -> {d.target}: {d.state}, {d.attempts} attempts"
+                    f"{f', {d.redeliveries} resent after a crash' if d.redeliveries else ''}"
+                    f"{f', error: {d.last_error}' if d.last_error else ''}\n"
+                )
             return 0
         states = [args.state] if args.state else None
         rows = store.alerts(states=states, limit=args.limit)
@@ -469,13 +528,25 @@ def cmd_alerts(args: argparse.Namespace) -> int:
         for a in rows:
             deliveries = store.deliveries(a.id or 0)
             sent = sum(1 for d in deliveries if d.state == "sent")
-            table.append([str(a.id), a.state, a.kind, a.route, f"{as_utc(a.created_at):%Y-%m-%d %H:%M}",
-                          str(a.attempts), f"{sent}/{len(deliveries)}" if deliveries else "-", a.subject[:60],
-                          (a.last_error or a.held_reason or "")[:60]])
+            table.append(
+                [
+                    str(a.id),
+                    a.state,
+                    a.kind,
+                    a.route,
+                    f"{as_utc(a.created_at):%Y-%m-%d %H:%M}",
+                    str(a.attempts),
+                    f"{sent}/{len(deliveries)}" if deliveries else "-",
+                    a.subject[:60],
+                    (a.last_error or a.held_reason or "")[:60],
+                ]
+            )
         _table(table, out)
         failed = [a for a in rows if a.state in ("failed", "unknown")]
         if failed:
-            out.write(f"{len(failed)} alerts not delivered; `trade-monitor alerts --id N` shows each target\n")
+            out.write(
+                f"{len(failed)} alerts not delivered; `trade-monitor alerts --id N` shows each target\n"
+            )
     finally:
         store.close()
     return 0
@@ -514,8 +585,9 @@ def cmd_export(args: argparse.Namespace) -> int:
         store.close()
     if args.output and args.output != "-":
         Path(args.output).write_bytes(data)
-        print(f"wrote {len(config.commitments)} commitments to {args.output} ({args.format})",
-              file=sys.stderr)
+        print(
+            f"wrote {len(config.commitments)} commitments to {args.output} ({args.format})", file=sys.stderr
+        )
     else:
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
@@ -553,8 +625,9 @@ def cmd_set_status(args: argparse.Namespace) -> int:
             print(f"{args.id} is already {args.status}; nothing changed")
             return 0
         before = event.change.from_status
-        log.info("%s: %s -> %s set by an operator", args.id, before, args.status,
-                 extra={"commitment": args.id})
+        log.info(
+            "%s: %s -> %s set by an operator", args.id, before, args.status, extra={"commitment": args.id}
+        )
         print(f"{args.id}: {before} -> {args.status} (manual); {len(alerts)} alerts queued")
         if args.deliver and alerts:
             sent = asyncio.run(Deliverer(store, config).deliver_due(utcnow()))
@@ -620,101 +693,189 @@ def build_parser() -> argparse.ArgumentParser:
         "reports, moves each commitment's status and sends alerts through Apprise.",
     )
     parser.add_argument("--version", action="version", version=f"trade-monitor {__version__}")
-    parser.add_argument("--log-level", default=os.environ.get("TRADE_MONITOR_LOG_LEVEL", "INFO"),
-                        help="DEBUG, INFO, WARNING or ERROR (default INFO)")
-    parser.add_argument("--log-format", choices=["text", "json"],
-                        default=os.environ.get("TRADE_MONITOR_LOG_FORMAT", "text"),
-                        help="text (human-readable, default) or json (one object per line)")
+    parser.add_argument(
+        "--log-level",
+        default=os.environ.get("TRADE_MONITOR_LOG_LEVEL", "INFO"),
+        help="DEBUG, INFO, WARNING or ERROR (default INFO)",
+    )
+    parser.add_argument(
+        "--log-format",
+        choices=["text", "json"],
+        default=os.environ.get("TRADE_MONITOR_LOG_FORMAT", "text"),
+        help="text (human-readable, default) or json (one object per line)",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     def command(name: str, handler: Handler, help_text: str, *, db: bool = False) -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help_text, description=help_text)
-        p.add_argument("--config-dir", type=Path, default=default_config_dir(),
-                       help="config directory (default: $TRADE_MONITOR_CONFIG or ./config)")
+        p.add_argument(
+            "--config-dir",
+            type=Path,
+            default=default_config_dir(),
+            help="config directory (default: $TRADE_MONITOR_CONFIG or ./config)",
+        )
         if db:
-            p.add_argument("--db", default=None,
-                           help="database URL (default: $TRADE_MONITOR_DB or a SQLite file in the user data dir)")
+            p.add_argument(
+                "--db",
+                default=None,
+                help="database URL (default: $TRADE_MONITOR_DB or a SQLite file in the user data dir)",
+            )
         p.set_defaults(handler=handler)
         return p
 
     p = command("run", cmd_run, "run the daemon: poll feeds, track statuses, send alerts", db=True)
     p.add_argument("--tick", type=float, default=30.0, help="seconds between checks for due sources")
-    p.add_argument("--http", metavar="HOST:PORT", default=None,
-                   help="serve /healthz, /readyz and /metrics here, e.g. 127.0.0.1:8787 (default: off, or "
-                   "$TRADE_MONITOR_HTTP); a bare port binds 127.0.0.1")
-    p.add_argument("--no-watch", action="store_true",
-                   help="do not reload when files in the config directory change (SIGHUP still reloads)")
-    p.add_argument("--lookback", type=_duration, default=7 * 86400.0, metavar="DURATION",
-                   help="match commitments added by a reload against entries this recent "
-                   "(default 7d; 0: off)")
-    p.add_argument("--retention", type=_duration_or_off, default=90 * 86400.0, metavar="DURATION",
-                   help="prune entries without evidence older than this, daily "
-                   "(default 90d; 'off' keeps all)")
+    p.add_argument(
+        "--http",
+        metavar="HOST:PORT",
+        default=None,
+        help="serve /healthz, /readyz and /metrics here, e.g. 127.0.0.1:8787 (default: off, or "
+        "$TRADE_MONITOR_HTTP); a bare port binds 127.0.0.1",
+    )
+    p.add_argument(
+        "--no-watch",
+        action="store_true",
+        help="do not reload when files in the config directory change (SIGHUP still reloads)",
+    )
+    p.add_argument(
+        "--lookback",
+        type=_duration,
+        default=7 * 86400.0,
+        metavar="DURATION",
+        help="match commitments added by a reload against entries this recent (default 7d; 0: off)",
+    )
+    p.add_argument(
+        "--retention",
+        type=_duration_or_off,
+        default=90 * 86400.0,
+        metavar="DURATION",
+        help="prune entries without evidence older than this, daily (default 90d; 'off' keeps all)",
+    )
     p = command("poll", cmd_poll, "poll the sources that are due once, deliver alerts, and exit", db=True)
     p.add_argument("--once", action="store_true", help="poll once and exit (required)")
     p.add_argument("--all", action="store_true", help="poll every enabled source, due or not")
     command("check-config", cmd_check_config, "validate the config directory without running")
-    p = command("status", cmd_status, "show each commitment's status, since when, last evidence and dates", db=True)
+    p = command(
+        "status", cmd_status, "show each commitment's status, since when, last evidence and dates", db=True
+    )
     p.add_argument("--json", action="store_true", help="one JSON object per commitment")
-    p = command("history", cmd_history, "show a commitment's timeline of evidence and status changes", db=True)
+    p = command(
+        "history", cmd_history, "show a commitment's timeline of evidence and status changes", db=True
+    )
     p.add_argument("id", help="commitment id")
     command("demo", cmd_demo, "replay an invented scenario through the real pipeline and show what happens")
-    p = command("match", cmd_match,
-                "read reports as JSON lines on stdin, write one JSON line of matches per report; no database")
-    p.add_argument("--explain", action="store_true", help="add an 'explain' list with the reasons per commitment")
-    p = command("explain", cmd_explain,
-                "show which terms and cue decided each commitment for a text (first line is the title)")
+    p = command(
+        "match",
+        cmd_match,
+        "read reports as JSON lines on stdin, write one JSON line of matches per report; no database",
+    )
+    p.add_argument(
+        "--explain", action="store_true", help="add an 'explain' list with the reasons per commitment"
+    )
+    p = command(
+        "explain",
+        cmd_explain,
+        "show which terms and cue decided each commitment for a text (first line is the title)",
+    )
     p.add_argument("text", help="the report text, or - to read it from stdin")
-    p.add_argument("--published", default=None, help="publication date (ISO); older than a commitment = no match")
-    p = command("eval", cmd_eval, "measure the evidence engine on a labelled set (precision, recall, accuracy)")
-    p.add_argument("--data", type=Path, default=Path("tests/data/labelled.jsonl"),
-                   help="labelled JSON lines (default: tests/data/labelled.jsonl)")
+    p.add_argument(
+        "--published", default=None, help="publication date (ISO); older than a commitment = no match"
+    )
+    p = command(
+        "eval", cmd_eval, "measure the evidence engine on a labelled set (precision, recall, accuracy)"
+    )
+    p.add_argument(
+        "--data",
+        type=Path,
+        default=Path("tests/data/labelled.jsonl"),
+        help="labelled JSON lines (default: tests/data/labelled.jsonl)",
+    )
     p.add_argument("--split", choices=["all", "dev", "heldout"], default="all")
     p.add_argument("--errors", type=int, default=20, help="how many mistakes to list")
-    p = command("replay", cmd_replay,
-                "ingest saved feed documents in order and print each status change as a JSON line", db=True)
+    p = command(
+        "replay",
+        cmd_replay,
+        "ingest saved feed documents in order and print each status change as a JSON line",
+        db=True,
+    )
     p.add_argument("files", nargs="+", metavar="FILE", help="RSS or Atom documents")
     p.add_argument("--notify", action="store_true", help="also deliver the alerts through notify.yaml")
     p.add_argument("--now", default=None, help="treat every document as fetched at this ISO time")
-    p.add_argument("--deadlines", action="store_true",
-                   help="also run the daily deadline check at each document's time (overdue, expired)")
-    p = command("export", cmd_export,
-                "export commitments with status, progress and evidence (json, csv) or deadlines (ics)",
-                db=True)
+    p.add_argument(
+        "--deadlines",
+        action="store_true",
+        help="also run the daily deadline check at each document's time (overdue, expired)",
+    )
+    p = command(
+        "export",
+        cmd_export,
+        "export commitments with status, progress and evidence (json, csv) or deadlines (ics)",
+        db=True,
+    )
     p.add_argument("--format", choices=["json", "csv", "ics"], default="json")
     p.add_argument("--output", "-o", default=None, metavar="FILE", help="write here instead of stdout")
     p = command("watchlist", cmd_watchlist, "list, add or remove commitments in watchlist.yaml")
     from monitor.watchlist_edit import register
 
     register(p.add_subparsers(dest="watchlist_command", metavar="ACTION", required=True))
-    p = command("set-status", cmd_set_status,
-                "set a commitment's status by hand; recorded in its history and alerted like any change",
-                db=True)
+    p = command(
+        "set-status",
+        cmd_set_status,
+        "set a commitment's status by hand; recorded in its history and alerted like any change",
+        db=True,
+    )
     p.add_argument("id", help="commitment id")
     p.add_argument("status", choices=list(STATUSES))
     p.add_argument("--note", default="", help="why: shown in the history and the alert")
-    p.add_argument("--deliver", action="store_true",
-                   help="deliver the alert now instead of leaving it to the daemon")
-    p = command("healthcheck", cmd_healthcheck,
-                "ask a running daemon's /readyz (exit 0 if ready, 1 if not); for container health checks")
-    p.add_argument("--http", metavar="HOST:PORT", default=None,
-                   help="where the daemon listens (default: $TRADE_MONITOR_HTTP or 127.0.0.1:8787)")
+    p.add_argument(
+        "--deliver", action="store_true", help="deliver the alert now instead of leaving it to the daemon"
+    )
+    p = command(
+        "healthcheck",
+        cmd_healthcheck,
+        "ask a running daemon's /readyz (exit 0 if ready, 1 if not); for container health checks",
+    )
+    p.add_argument(
+        "--http",
+        metavar="HOST:PORT",
+        default=None,
+        help="where the daemon listens (default: $TRADE_MONITOR_HTTP or 127.0.0.1:8787)",
+    )
     p.add_argument("--live", action="store_true", help="check /healthz (liveness) instead of /readyz")
     p.add_argument("--timeout", type=float, default=5.0)
     p = command("prune", cmd_prune, "remove entries without evidence older than a given age", db=True)
-    p.add_argument("--older-than", type=_duration, default=90 * 86400.0, metavar="DURATION",
-                   help="age such as 90d (default 90d)")
-    p = command("sources", cmd_sources, "show each source's state, last success, last error and next poll", db=True)
+    p.add_argument(
+        "--older-than",
+        type=_duration,
+        default=90 * 86400.0,
+        metavar="DURATION",
+        help="age such as 90d (default 90d)",
+    )
+    p = command(
+        "sources", cmd_sources, "show each source's state, last success, last error and next poll", db=True
+    )
     p.add_argument("--json", action="store_true", help="one JSON object per source")
-    p = command("notify", cmd_notify,
-                "send a test message to each notification target and print each result")
+    p = command("notify", cmd_notify, "send a test message to each notification target and print each result")
     p.add_argument("action", choices=["test"], help="test: send a test message")
     p.add_argument("--tag", default=None, help="only targets carrying this tag")
     p = command("alerts", cmd_alerts, "list alerts in the outbox with their delivery state", db=True)
     p.add_argument("--id", type=int, default=None, help="show one alert with each target's delivery")
-    p.add_argument("--state", default=None,
-                   choices=["pending", "held", "sent", "failed", "unknown", "digest", "digested", "folded",
-                            "muted", "skipped"])
+    p.add_argument(
+        "--state",
+        default=None,
+        choices=[
+            "pending",
+            "held",
+            "sent",
+            "failed",
+            "unknown",
+            "digest",
+            "digested",
+            "folded",
+            "muted",
+            "skipped",
+        ],
+    )
     p.add_argument("--limit", type=int, default=50)
     return parser
 
@@ -740,6 +901,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `trade-monitor status | head` closed the pipe: not an error
+        sys.stderr.close()
+        return 0
 
 
 if __name__ == "__main__":

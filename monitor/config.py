@@ -343,7 +343,9 @@ def read_yaml(path: Path) -> Any:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise ConfigError([ConfigProblem(str(path), None, "", f"cannot read: {exc.strerror or exc}")]) from exc
+        raise ConfigError(
+            [ConfigProblem(str(path), None, "", f"cannot read: {exc.strerror or exc}")]
+        ) from exc
     except UnicodeDecodeError as exc:
         raise ConfigError([ConfigProblem(str(path), None, "", f"not UTF-8 text: {exc}")]) from exc
     try:
@@ -514,7 +516,9 @@ def _apprise_instance(url: str) -> object | None:
 
 
 _URL = re.compile(r"^(?P<scheme>[a-z][a-z0-9+.-]*)://(?P<rest>.*)$", re.I | re.S)
-_PLAIN_HOST = re.compile(r"^(localhost|\d{1,3}(\.\d{1,3}){3}|\[[0-9a-f:]+\]|([a-z0-9-]+\.)+[a-z]{2,})(:\d+)?$", re.I)
+_PLAIN_HOST = re.compile(
+    r"^(localhost|\d{1,3}(\.\d{1,3}){3}|\[[0-9a-f:]+\]|([a-z0-9-]+\.)+[a-z]{2,})(:\d+)?$", re.I
+)
 
 
 def redact_url(url: str) -> str:

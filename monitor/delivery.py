@@ -642,15 +642,15 @@ class Deliverer:
 
     def targets_for(self, alert: AlertRow) -> list[NotifyTarget]:
         """Targets carrying one of the alert's tags (or ``all``); untagged targets take untagged alerts,
-        and ops alerts fall back to untagged targets when no target has the ops tag."""
+        and alerts whose tags no target carries fall back to the untagged targets (or all of them)."""
         tags = set(alert.tag_list)
         targets = list(self.config.notify_targets)
         if not tags:
             untagged = [t for t in targets if not t.tags or "all" in t.tags]
             return untagged or targets
         chosen = [t for t in targets if t.tags & tags or "all" in t.tags]
-        if not chosen and alert.kind == "ops":
-            chosen = [t for t in targets if not t.tags]
+        if not chosen:  # a tag no target carries must not make an alert undeliverable
+            chosen = [t for t in targets if not t.tags] or targets
         return chosen
 
     # --- recovery --------------------------------------------------------------------------------

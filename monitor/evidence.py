@@ -156,8 +156,8 @@ THIRD_COUNTRIES = (
     "Argentina", "Argentine", "Australia", "Australian", "Malaysia", "Thailand", "Cambodia", "Taiwan",
     "Britain", "British", "UK", "Germany", "German", "France", "French", "Russia", "Russian",
     "Guatemala", "Ecuador", "El Salvador", "Philippines", "Europe", "European", "Netherlands", "Dutch",
-    "Singapore", "Italy", "Spain", "Turkey", "Pakistan", "Saudi Arabia", "Israel", "Chile", "Peru", "Colombia",
-    "Korea", "Korean", "Norway", "New Zealand", "Venezuela", "Iran",
+    "Singapore", "Italy", "Spain", "Turkey", "Pakistan", "Saudi Arabia", "Israel", "Chile", "Peru",
+    "Colombia", "Korea", "Korean", "Norway", "New Zealand", "Venezuela", "Iran",
 )  # fmt: skip
 LEADERS = ENTITY_SYNONYMS["xi"] + ENTITY_SYNONYMS["trump"]
 
@@ -517,7 +517,8 @@ _MODE_CUES: dict[str, tuple[_Cue, ...]] = {
         (
             rf"\b(reimpos(?:ed|es|ing|e)|re-impos(?:ed|es|ing|e)|reinstat(?:ed|es|ing|e)|restor(?:ed|es|"
             rf"ing|e) "
-            rf"(?:the |its |a )?(?:\S+\s){{0,4}}?{_MEASURE_NOUNS}|snap(?:ped)? back|reactivat(?:ed|es|ing|e)|reintroduc(?:ed|"
+            rf"(?:the |its |a )?(?:\S+\s){{0,4}}?{_MEASURE_NOUNS}|snap(?:ped)? back|"
+            rf"reactivat(?:ed|es|ing|e)|reintroduc(?:ed|"
             rf"es|ing|e)|"
             rf"resum(?:ed|es|ing|e) (?:the )?(?:\w+ )?{_MEASURE_NOUNS}|re-?tighten(?:ed|s|ing)?|"
             rf"tighten(?:ed|s|ing)? (?:\w+ ){{0,2}}(?:again|anew)|"
@@ -704,7 +705,8 @@ _MODE_CUES: dict[str, tuple[_Cue, ...]] = {
         ),
         (
             rf"\b(resum(?:ed|es|ing)|restart(?:ed|s|ing)|restor(?:ed|es|ing)|allow(?:ed|s|"
-            rf"ing) (?:\w+ ){{0,4}}to (?:resume|continue)|(?:extend|renew)(?:ed|s|ing) (?:\S+ ){{0,2}}exemptions?|"
+            rf"ing) (?:\w+ ){{0,4}}to (?:resume|continue)|"
+            rf"(?:extend|renew)(?:ed|s|ing) (?:\S+ ){{0,2}}exemptions?|"
             rf"lift(?:ed|s|ing) (?:\w+ ){{0,3}}(?:ban|halt|restrictions?)|grant(?:ed|s|"
             rf"ing) (?:\w+ ){{0,2}}exemptions?|"
             rf"approv(?:ed|es|ing) (?:\w+ ){{0,2}}{_POSITIVE_FLOW})\b",
@@ -728,8 +730,10 @@ _MODE_CUES: dict[str, tuple[_Cue, ...]] = {
             r"hosted (?:\w+ ){0,3}(?:in|at)|"
             r"began (?:a |an |his )?(?:\w+ )?(?:visit|trip)|wrapp(?:ed|s) up (?:a |an |"
             r"his )?(?:\w+ )?(?:visit|trip)|"
-            r"during (?:his|a|the) (?:\w+ )?(?:visit|trip) to|hosted|hosts|(?:hold|holds|held) talks (?:in|at)|"
-            r"(?:visit|trip|summit|tour) (?:ends|ended|concludes|concluded|wraps up|wrapped up|closes|closed)|"
+            r"during (?:his|a|the) (?:\w+ )?(?:visit|trip) to|hosted|hosts|"
+            r"(?:hold|holds|held) talks (?:in|at)|"
+            r"(?:visit|trip|summit|tour) (?:ends|ended|concludes|concluded|wraps up|wrapped up|closes|"
+            r"closed)|"
             r"(?:first|second|third|final|last) day of (?:his|her|a|the) (?:\w+ )?(?:visit|trip|tour))\b",
             "fulfilled",
             0.8,
@@ -828,7 +832,8 @@ def strip_aggregator_suffix(title: str) -> str:
 _CLAUSE_SPLIT = re.compile(
     r"[;:]|\s-\s|,\s*(?:and|but|while|whereas|after|before|as)\s|\s(?:while|whereas|but)\s|"
     r"\sas\s(?=[A-Z]|(?:the|new|its|his|her|their|talks|sales|prices|trade|exports|imports)\b)|"
-    r",?\sand\s(?=(?:China|Beijing|the US|the U\.S\.|Washington|US|U\.S\.|Chinese|Trump|Xi|the White House)\b)"
+    r",?\sand\s(?=(?:China|Beijing|the US|the U\.S\.|Washington|US|U\.S\.|Chinese|Trump|Xi|"
+    r"the White House)\b)"
 )
 
 
@@ -1223,6 +1228,10 @@ class EvidenceEngine:
             for m in cue.pattern.finditer(sentence):
                 if cue.kind == "official" and not (official and is_title):
                     continue
+                if re.match(r"\w+ing\b", m.group(0)) and re.search(
+                    r"\b(?:on|about|of|for|against|over|from|without)\s+$", sentence[: m.start()], re.I
+                ):
+                    continue  # "a comment period on restoring the fees": a gerund after a preposition
                 if cue.signal == "extended" and not self._extension_ok(cc, sentence, m):
                     continue
                 dist = min(abs(m.start() - p) for p in alias_pos)
@@ -1244,7 +1253,7 @@ class EvidenceEngine:
                     actor = _actor_before(sentence[ca : m.start()])
                     if (
                         actor is not None
-                        and actor != cc.commitment.party
+                        and actor not in (cc.commitment.party, "both")
                         and cc.commitment.party in _PARTY_RE
                     ):
                         foreign += 1
@@ -1398,12 +1407,15 @@ class EvidenceEngine:
             got = modify(cand, trial)
             if chosen is None:
                 chosen, kept = got, trial
-            elif got[0] != "mention" and _clause_of(clauses, cand[2].start()) != first_clause:
+            elif got[0] != "mention" and (
+                _clause_of(clauses, cand[2].start()) != first_clause
+                or (best is not None and cand[2].end() <= best[2].start())
+            ):  # ... and a cue before the neutralised one is outside the reach of its modal
                 # a negated or speculative cue governs its own clause only: another clause can
                 # still report a fact ("denied it would cancel, saying preparations continue")
                 chosen, kept = got, trial
-            if chosen[0] != "mention":
-                break
+            if chosen[0] != "mention" or any("restates the promise" in n for n in kept):
+                break  # a restatement of the promise covers the whole sentence
         if chosen is not None:
             signal, confidence, cue_text, new_date = chosen
             notes.extend(kept)
@@ -1513,7 +1525,15 @@ class EvidenceEngine:
 
     @staticmethod
     def _plural_subject(sentence: str, pos: int) -> bool:
-        """Headline present tense: "New orders take effect", "China curbs lift" use the base form."""
+        """Headline present tense: "New orders take effect", "China, US suspend port fees" use the base
+        form after a plural or compound subject."""
+        last3 = sentence[:pos].split()[-3:]
+        if (
+            len(last3) >= 2
+            and last3[-1][:1].isupper()
+            and (last3[-2].endswith(",") or (len(last3) == 3 and last3[-2].lower() in ("and", "&")))
+        ):
+            return True
         words = sentence[:pos].split()[-1:]
         return bool(
             words

@@ -26,11 +26,13 @@ from monitor.observability import NULL_HOOKS, PipelineHooks
 from monitor.parse import FeedEntry, ParsedFeed, parse_feed
 from monitor.parse import error_kind as parse_error_kind
 from monitor.store import EntryRow, EvidenceRow, SourceRow, StatusChangeRow, Store, as_utc, utcnow
-from monitor.tracking import TrackEvent, Tracker, publisher_of
+from monitor.tracking import Tracker, TrackEvent, publisher_of
 
 log = logging.getLogger("monitor.pipeline")
 
 FAILURE_ALERT_AFTER = dt.timedelta(hours=6)
+
+
 @dataclass(frozen=True)
 class StoredEntry:
     """The parts of a stored entry that matching and the evidence ledger read."""
@@ -46,15 +48,23 @@ class StoredEntry:
 
     @classmethod
     def of(cls, row: EntryRow, is_new: bool) -> StoredEntry:
-        return cls(row.id or 0, row.title, row.summary, row.link, row.published, row.publisher, row.story_key,
-                   is_new)
+        return cls(
+            row.id or 0, row.title, row.summary, row.link, row.published, row.publisher, row.story_key, is_new
+        )
 
     @classmethod
     def of_values(cls, entry_id: int, values: dict[str, object]) -> StoredEntry:
         published = values["published"]
-        return cls(entry_id, str(values["title"]), str(values["summary"]), str(values["link"]),
-                   published if isinstance(published, dt.datetime) else None, str(values["publisher"]),
-                   str(values["story_key"]), True)
+        return cls(
+            entry_id,
+            str(values["title"]),
+            str(values["summary"]),
+            str(values["link"]),
+            published if isinstance(published, dt.datetime) else None,
+            str(values["publisher"]),
+            str(values["story_key"]),
+            True,
+        )
 
 
 @dataclass
@@ -97,16 +107,24 @@ class Monitor:
             outcome = self.ingest_in(session, source, feed, fetched_at)
         return outcome
 
-    def ingest_in(self, session: Session, source: SourceRow, feed: ParsedFeed, fetched_at: dt.datetime) -> IngestOutcome:
+    def ingest_in(
+        self, session: Session, source: SourceRow, feed: ParsedFeed, fetched_at: dt.datetime
+    ) -> IngestOutcome:
         outcome = IngestOutcome()
         new_evidence: list[EvidenceRow] = []
         keys = [e.dedup_key for e in feed.entries]
-        existing = {
-            r.dedup_key: r
-            for r in session.exec(
-                select(EntryRow).where(EntryRow.source_id == source.id).where(col(EntryRow.dedup_key).in_(keys))
-            ).all()
-        } if keys else {}
+        existing = (
+            {
+                r.dedup_key: r
+                for r in session.exec(
+                    select(EntryRow)
+                    .where(EntryRow.source_id == source.id)
+                    .where(col(EntryRow.dedup_key).in_(keys))
+                ).all()
+            }
+            if keys
+            else {}
+        )
         seen: set[str] = set()
         fresh: list[dict[str, object]] = []
         stored: list[StoredEntry] = []
@@ -127,10 +145,14 @@ class Monitor:
         if fresh:
             # One multi-row INSERT ... RETURNING for the document: ORM objects per entry cost more than
             # the parse itself on a cold ingest.
-            ids = session.execute(
-                insert(EntryRow).returning(EntryRow.id, sort_by_parameter_order=True),  # type: ignore[arg-type]
-                fresh,
-            ).scalars().all()
+            ids = (
+                session.execute(
+                    insert(EntryRow).returning(col(EntryRow.id), sort_by_parameter_order=True),
+                    fresh,
+                )
+                .scalars()
+                .all()
+            )
             stored += [StoredEntry.of_values(i, values) for i, values in zip(ids, fresh, strict=True)]
         outcome.new_entries = len(fresh)
         for entry_view in stored:
@@ -174,9 +196,15 @@ class Monitor:
             commitment = self.config.commitment(m.commitment)
             if published.date() < commitment.announced:
                 continue  # belt and braces: old news is never evidence
-            ev = None if row.is_new else session.exec(
-                select(EvidenceRow).where(EvidenceRow.entry_id == row.id).where(EvidenceRow.commitment_id == m.commitment)
-            ).first()
+            ev = (
+                None
+                if row.is_new
+                else session.exec(
+                    select(EvidenceRow)
+                    .where(EvidenceRow.entry_id == row.id)
+                    .where(EvidenceRow.commitment_id == m.commitment)
+                ).first()
+            )
             if ev is not None and ev.signal == m.signal and ev.sentence == m.evidence:
                 continue
             ev = self._evidence_row(ev, source, row, m, published)
@@ -188,7 +216,9 @@ class Monitor:
     def _evidence_row(
         self, ev: EvidenceRow | None, source: SourceRow, row: StoredEntry, m: Match, published: dt.datetime
     ) -> EvidenceRow:
-        ev = ev or EvidenceRow(entry_id=row.id, commitment_id=m.commitment, signal=m.signal, confidence=m.confidence)
+        ev = ev or EvidenceRow(
+            entry_id=row.id, commitment_id=m.commitment, signal=m.signal, confidence=m.confidence
+        )
         ev.signal, ev.confidence, ev.sentence = m.signal, m.confidence, m.evidence
         ev.cue, ev.explanation = m.cue, m.explanation
         ev.publisher = row.publisher
@@ -201,8 +231,9 @@ class Monitor:
             ev.quantity_cumulative = m.quantity.cumulative
         return ev
 
-    def ingest_document(self, source: SourceRow, body: bytes, url: str | None,
-                        fetched_at: dt.datetime) -> IngestOutcome:
+    def ingest_document(
+        self, source: SourceRow, body: bytes, url: str | None, fetched_at: dt.datetime
+    ) -> IngestOutcome:
         """Parse and ingest raw bytes (replay and demo use this); raises NotAFeedError."""
         return self.ingest(source, parse_feed(body, {}, url), fetched_at)
 
@@ -246,7 +277,8 @@ class Monitor:
                     if published.date() < self.config.commitment(m.commitment).announced:
                         continue
                     existing = session.exec(
-                        select(EvidenceRow).where(EvidenceRow.entry_id == entry.id)
+                        select(EvidenceRow)
+                        .where(EvidenceRow.entry_id == entry.id)
                         .where(EvidenceRow.commitment_id == m.commitment)
                     ).first()
                     if existing is not None:
@@ -286,12 +318,18 @@ class Monitor:
             try:
                 feed = await asyncio.to_thread(parse_feed, result.body, result.headers, result.url)
             except NotAFeedError as exc:
-                result.outcome, result.error_kind, result.error_message = "error", parse_error_kind(exc), str(exc)
+                result.outcome, result.error_kind, result.error_message = (
+                    "error",
+                    parse_error_kind(exc),
+                    str(exc),
+                )
         now = self.clock()
         await asyncio.to_thread(self._record_poll, row.id or 0, result, feed, now)
         return result.outcome
 
-    def _record_poll(self, source_id: int, result: FetchResult, feed: ParsedFeed | None, now: dt.datetime) -> None:
+    def _record_poll(
+        self, source_id: int, result: FetchResult, feed: ParsedFeed | None, now: dt.datetime
+    ) -> None:
         with self.store.session() as session:
             row = session.get(SourceRow, source_id)
             if row is None:
@@ -312,9 +350,14 @@ class Monitor:
             if feed is not None:
                 outcome = self.ingest_in(session, row, feed, now)
                 if outcome.new_entries or outcome.changes:
-                    log.info("%s: %d new entries, %d evidence, %d status changes", row.name,
-                             outcome.new_entries, outcome.evidence, len(outcome.changes),
-                             extra={"source": row.name})
+                    log.info(
+                        "%s: %d new entries, %d evidence, %d status changes",
+                        row.name,
+                        outcome.new_entries,
+                        outcome.evidence,
+                        len(outcome.changes),
+                        extra={"source": row.name},
+                    )
             configured = next((c for c in self.config.sources.sources if c.name == row.name), None)
             defaults = self.config.sources.defaults
             recent = session.exec(
@@ -337,15 +380,25 @@ class Monitor:
             row.next_poll_at = now + dt.timedelta(seconds=plan.delay_seconds)
             session.add(row)
 
-    def _record_success(self, session: Session, row: SourceRow, result: FetchResult, now: dt.datetime) -> None:
+    def _record_success(
+        self, session: Session, row: SourceRow, result: FetchResult, now: dt.datetime
+    ) -> None:
         if row.consecutive_failures:
-            log.info("%s: recovered after %d failures", row.name, row.consecutive_failures,
-                     extra={"source": row.name})
+            log.info(
+                "%s: recovered after %d failures",
+                row.name,
+                row.consecutive_failures,
+                extra={"source": row.name},
+            )
             if row.failure_alerted:
                 self.alerter.enqueue_ops(
-                    session, f"source-recovered:{row.id}:{now.isoformat()}",
+                    session,
+                    f"source-recovered:{row.id}:{now.isoformat()}",
                     f"Source recovered: {row.name}",
-                    f"{row.name} answers again after {row.consecutive_failures} failed polls.", now, "info")
+                    f"{row.name} answers again after {row.consecutive_failures} failed polls.",
+                    now,
+                    "info",
+                )
         row.consecutive_failures, row.failing_since, row.failure_alerted = 0, None, False
         row.error_kind = row.error_message = None
         row.last_success_at = now
@@ -353,27 +406,42 @@ class Monitor:
             row.etag, row.last_modified = result.etag, result.last_modified
             row.body_hash = result.body_hash or row.body_hash
         if result.new_url and result.new_url != row.url:
-            log.warning("%s: moved permanently to %s; using the new URL", row.name, result.new_url,
-                        extra={"source": row.name})
+            log.warning(
+                "%s: moved permanently to %s; using the new URL",
+                row.name,
+                result.new_url,
+                extra={"source": row.name},
+            )
             row.url = result.new_url
 
-    def _record_failure(self, session: Session, row: SourceRow, result: FetchResult, now: dt.datetime) -> None:
+    def _record_failure(
+        self, session: Session, row: SourceRow, result: FetchResult, now: dt.datetime
+    ) -> None:
         first = row.consecutive_failures == 0 or row.error_kind != result.error_kind
         row.consecutive_failures += 1
         row.failing_since = row.failing_since or now
         row.error_kind, row.error_message = result.error_kind, (result.error_message or "")[:1000]
         if first:  # once per failure episode, not once per poll
-            log.warning("%s: %s (%s); backing off", row.name, result.error_message, result.error_kind,
-                        extra={"source": row.name})
+            log.warning(
+                "%s: %s (%s); backing off",
+                row.name,
+                result.error_message,
+                result.error_kind,
+                extra={"source": row.name},
+            )
         if result.outcome == "gone":
             row.enabled, row.disabled_reason = False, "410 Gone"
         since = as_utc(row.failing_since) or now
         if (result.outcome == "gone" or now - since >= FAILURE_ALERT_AFTER) and not row.failure_alerted:
             row.failure_alerted = True
             self.alerter.enqueue_ops(
-                session, f"source-failing:{row.id}:{since.isoformat()}", f"Source failing: {row.name}",
+                session,
+                f"source-failing:{row.id}:{since.isoformat()}",
+                f"Source failing: {row.name}",
                 f"{row.name} has failed since {since:%Y-%m-%d %H:%M} UTC "
-                f"({row.consecutive_failures} polls): {row.error_kind}: {row.error_message}", now)
+                f"({row.consecutive_failures} polls): {row.error_kind}: {row.error_message}",
+                now,
+            )
 
 
 def changes_as_json(store: Store, changes: Sequence[StatusChangeRow]) -> list[dict[str, object]]:

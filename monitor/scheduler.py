@@ -16,7 +16,7 @@ import signal
 import threading
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
@@ -31,6 +31,17 @@ from monitor.store import Store, redact_db_url, utcnow
 log = logging.getLogger("monitor.scheduler")
 
 
+class Endpoint(Protocol):
+    """A service that lives as long as the daemon, such as the health and metrics endpoint."""
+
+    async def start(self) -> object: ...
+
+    async def close(self) -> None: ...
+
+
+EndpointFactory = Callable[["Daemon"], Endpoint]
+
+
 class Daemon:
     """Polls due sources, delivers the outbox and checks deadlines until told to stop."""
 
@@ -42,7 +53,7 @@ class Daemon:
         poll_tick: float = 30.0,
         deliver_tick: float = 5.0,
         shutdown_grace: float = 20.0,
-        http: str | None = None,
+        endpoint: EndpointFactory | None = None,
         watch_config: bool = False,
         rematch_lookback: float = 7 * 86400.0,
         retention: float | None = 90 * 86400.0,
@@ -57,8 +68,8 @@ class Daemon:
         self.metrics.add_store(self.store)
         self.monitor.hooks = self.metrics
         # Operations (issue 6): health endpoint, hot reload, look-back for new commitments, retention.
-        self.http = http
-        self.web: Any = None  # monitor.web.WebServer once started
+        self.endpoint = endpoint
+        self.web: Endpoint | None = None
         self.watch_config = watch_config
         self.rematch_lookback = rematch_lookback
         self.retention = retention
@@ -135,8 +146,15 @@ class Daemon:
             fields: dict[str, Any] = {"hour": hour, "minute": minute, "timezone": tz}
             if weekday is not None:
                 fields["day_of_week"] = weekday
-            self.scheduler.add_job(self._guard(f"digest-{kind}", self.digests_once), "cron", **fields,
-                                   max_instances=1, coalesce=True, id=f"digest-{kind}", replace_existing=True)
+            self.scheduler.add_job(
+                self._guard(f"digest-{kind}", self.digests_once),
+                "cron",
+                **fields,
+                max_instances=1,
+                coalesce=True,
+                id=f"digest-{kind}",
+                replace_existing=True,
+            )
 
     def reload(self) -> bool:
         """Apply an edited config; an invalid edit keeps the last good config running.
@@ -158,13 +176,22 @@ class Daemon:
             self.deliverer.config = config
             self._apply_alert_settings(config)
             self.last_reload_error = None
-            log.info("config reloaded: %d commitments (%d new), %d sources", len(config.commitments),
-                     len(added), len(config.sources.sources))
+            log.info(
+                "config reloaded: %d commitments (%d new), %d sources",
+                len(config.commitments),
+                len(added),
+                len(config.sources.sources),
+            )
             if added and self.rematch_lookback > 0:
                 since = utcnow() - dt.timedelta(seconds=self.rematch_lookback)
                 outcome = self.monitor.rematch_recent(added, since)
-                log.info("new commitments %s matched against entries since %s: %d evidence, %d changes",
-                         ", ".join(added), f"{since:%Y-%m-%d %H:%M}", outcome.evidence, len(outcome.changes))
+                log.info(
+                    "new commitments %s matched against entries since %s: %d evidence, %d changes",
+                    ", ".join(added),
+                    f"{since:%Y-%m-%d %H:%M}",
+                    outcome.evidence,
+                    len(outcome.changes),
+                )
             self.metrics.on_reload(True)  # counted once fully applied, look-back included
             return True
 
@@ -175,11 +202,17 @@ class Daemon:
             if message != self.last_reload_error:  # one ops alert per distinct error, not per save
                 self.last_reload_error = message
                 now = utcnow()
-                key = "config-invalid:" + hashlib.sha256(f"{now:%Y-%m-%d}\n{message}".encode()).hexdigest()[:16]
+                key = (
+                    "config-invalid:" + hashlib.sha256(f"{now:%Y-%m-%d}\n{message}".encode()).hexdigest()[:16]
+                )
                 with self.store.session() as session:
                     self.monitor.alerter.enqueue_ops(
-                        session, key, "Config edit rejected: the daemon keeps running the previous config",
-                        f"An edit in {self.config_dir} is invalid and was not applied:\n{message}", now)
+                        session,
+                        key,
+                        "Config edit rejected: the daemon keeps running the previous config",
+                        f"An edit in {self.config_dir} is invalid and was not applied:\n{message}",
+                        now,
+                    )
         except Exception:
             log.exception("could not queue the ops alert about the rejected config")
         finally:
@@ -191,8 +224,9 @@ class Daemon:
 
         log.info("watching %s for config edits", self.config_dir)
         seen = await asyncio.to_thread(self._config_fingerprint)
-        async for changes in awatch(self.config_dir, stop_event=self.stopping, debounce=400, step=50,
-                                    recursive=True):
+        async for changes in awatch(
+            self.config_dir, stop_event=self.stopping, debounce=400, step=50, recursive=True
+        ):
             current = await asyncio.to_thread(self._config_fingerprint)
             if current == seen:
                 continue  # swap files, backups, a save without changes: nothing to reload
@@ -216,8 +250,11 @@ class Daemon:
         pruned = await asyncio.to_thread(self.store.prune_entries, cutoff)
         self.metrics.pruned.inc(pruned)
         if pruned:
-            log.info("retention: removed %d entries without evidence fetched before %s", pruned,
-                     f"{cutoff:%Y-%m-%d}")
+            log.info(
+                "retention: removed %d entries without evidence fetched before %s",
+                pruned,
+                f"{cutoff:%Y-%m-%d}",
+            )
 
     def readiness_checks(self) -> dict[str, Any]:
         """The checks behind /readyz: database reachable, scheduler running, config loaded."""
@@ -239,12 +276,10 @@ class Daemon:
         return {"database": database, "scheduler": scheduler, "config": config}
 
     async def start_web(self) -> None:
-        if not self.http:
+        """Start the HTTP endpoint the interface layer handed in (the daemon never imports it)."""
+        if self.endpoint is None:
             return
-        from monitor.web import WebServer, parse_address
-
-        host, port = parse_address(self.http)
-        self.web = WebServer(self.metrics.registry, self.readiness_checks(), host, port)
+        self.web = self.endpoint(self)
         await self.web.start()
 
     async def run(self) -> None:
@@ -256,28 +291,63 @@ class Daemon:
         now = utcnow()
         released = await asyncio.to_thread(self.deliverer.recover)
         if released:
-            log.warning("released %d alert leases of a stopped worker; their sends are checked again",
-                        released)
-        self.scheduler.add_job(self._guard("poll", self.poll_once), "interval", seconds=self.poll_tick,
-                               next_run_time=now, max_instances=1, coalesce=True, id="poll")
-        self.scheduler.add_job(self._guard("deliver", self.deliver_once), "interval", seconds=self.deliver_tick,
-                               next_run_time=now, max_instances=1, coalesce=True, id="deliver")
-        self.scheduler.add_job(self._guard("deadlines", self.deadlines_once), "cron", hour=0, minute=5,
-                               next_run_time=now, max_instances=1, coalesce=True, id="deadlines")
+            log.warning(
+                "released %d alert leases of a stopped worker; their sends are checked again", released
+            )
+        self.scheduler.add_job(
+            self._guard("poll", self.poll_once),
+            "interval",
+            seconds=self.poll_tick,
+            next_run_time=now,
+            max_instances=1,
+            coalesce=True,
+            id="poll",
+        )
+        self.scheduler.add_job(
+            self._guard("deliver", self.deliver_once),
+            "interval",
+            seconds=self.deliver_tick,
+            next_run_time=now,
+            max_instances=1,
+            coalesce=True,
+            id="deliver",
+        )
+        self.scheduler.add_job(
+            self._guard("deadlines", self.deadlines_once),
+            "cron",
+            hour=0,
+            minute=5,
+            next_run_time=now,
+            max_instances=1,
+            coalesce=True,
+            id="deadlines",
+        )
         if self.retention:
-            self.scheduler.add_job(self._guard("retention", self.prune_once), "cron", hour=3, minute=17,
-                                   max_instances=1, coalesce=True, id="retention")
+            self.scheduler.add_job(
+                self._guard("retention", self.prune_once),
+                "cron",
+                hour=3,
+                minute=17,
+                max_instances=1,
+                coalesce=True,
+                id="retention",
+            )
         self._schedule_digests(self.config)
         if digest_schedules(self.config.alerts):  # catch up a digest missed while the daemon was down
-            self.scheduler.add_job(self._guard("digest-catch-up", self.digests_once), next_run_time=now,
-                                   id="digest-catch-up")
+            self.scheduler.add_job(
+                self._guard("digest-catch-up", self.digests_once), next_run_time=now, id="digest-catch-up"
+            )
         self.scheduler.start()
         await self.start_web()
         if self.watch_config:
             self._watch_task = asyncio.create_task(self.watch_config_dir(), name="watch-config")
         sd_notify("READY=1")
-        log.info("trade-monitor running: %d commitments, %d sources, database %s",
-                 len(self.config.commitments), len(self.config.sources.sources), redact_db_url(self.store.url))
+        log.info(
+            "trade-monitor running: %d commitments, %d sources, database %s",
+            len(self.config.commitments),
+            len(self.config.sources.sources),
+            redact_db_url(self.store.url),
+        )
         try:
             await self.stopping.wait()
         finally:

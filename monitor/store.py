@@ -334,8 +334,14 @@ class Store:
         with self.session() as s:
             row = s.exec(select(SourceRow).where(SourceRow.name == name)).first()
             if row is None:
-                row = SourceRow(name=name, url=url, configured_url=url, official=official, enabled=False,
-                                disabled_reason="replayed documents")
+                row = SourceRow(
+                    name=name,
+                    url=url,
+                    configured_url=url,
+                    official=official,
+                    enabled=False,
+                    disabled_reason="replayed documents",
+                )
                 s.add(row)
                 s.flush()
             return row
@@ -409,7 +415,9 @@ class Store:
         with self.session() as s:
             return list(
                 s.exec(
-                    select(StatusChangeRow).where(col(StatusChangeRow.id) > after_id).order_by(col(StatusChangeRow.id))
+                    select(StatusChangeRow)
+                    .where(col(StatusChangeRow.id) > after_id)
+                    .order_by(col(StatusChangeRow.id))
                 ).all()
             )
 
@@ -448,8 +456,9 @@ class Store:
         stats = OpsStats()
         with self.session() as s:
             for state, route, count, oldest in s.exec(
-                select(AlertRow.state, AlertRow.route, func.count(), func.min(AlertRow.created_at))
-                .group_by(col(AlertRow.state), col(AlertRow.route))
+                select(AlertRow.state, AlertRow.route, func.count(), func.min(AlertRow.created_at)).group_by(
+                    col(AlertRow.state), col(AlertRow.route)
+                )
             ).all():
                 stats.alerts[(state, route)] = int(count)
                 if state == "pending":

@@ -21,8 +21,12 @@ import json
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+
+if TYPE_CHECKING:
+    from monitor.scheduler import Daemon
 
 log = logging.getLogger("monitor.web")
 
@@ -159,3 +163,13 @@ class WebServer:
         )
         writer.write(head.encode("latin-1") + (b"" if head_only else response.body))
         await writer.drain()
+
+
+def endpoint_for(address: str) -> Callable[[Daemon], WebServer]:
+    """What `run --http ADDRESS` hands the daemon: the endpoint, built once the daemon exists."""
+    host, port = parse_address(address)
+
+    def build(daemon: Daemon) -> WebServer:
+        return WebServer(daemon.metrics.registry, daemon.readiness_checks(), host, port)
+
+    return build

@@ -504,3 +504,22 @@ def test_rendered_alert_picks_the_body_for_the_format() -> None:
         "h",
         "m",
     )
+
+
+def test_a_tag_no_target_carries_falls_back_to_untagged_targets(tmp_path: Path) -> None:
+    """A route naming a tag nobody uses must not make its alerts undeliverable."""
+    import dataclasses
+
+    from monitor.config import NotifyTarget, load_config
+    from monitor.store import AlertRow, Store
+
+    config = load_config(Path(__file__).resolve().parents[1] / "config")
+    plain = NotifyTarget("json://127.0.0.1:9/plain", frozenset(), "json://127.0.0.1/***", None)
+    ops = NotifyTarget("json://127.0.0.1:9/ops", frozenset({"ops"}), "json://127.0.0.1/***", None)
+    config = dataclasses.replace(config, notify_targets=(plain, ops))
+    store = Store(f"sqlite:///{tmp_path / 'd.sqlite'}")
+    deliverer = Deliverer(store, config)
+    farm = AlertRow(key="k", kind="status_change", tags='["farm"]')
+    assert deliverer.targets_for(farm) == [plain]
+    assert deliverer.targets_for(AlertRow(key="o", kind="ops", tags='["ops"]')) == [ops]
+    store.close()

@@ -18,10 +18,13 @@ from monitor.evidence import (
     explain_text,
     extract_quantities,
     find_dates,
+    strip_aggregator_suffix,
 )
 
 ROOT = Path(__file__).resolve().parents[1]
 LABELLED = ROOT / "tests" / "data" / "labelled.jsonl"
+# Written independently, in feed styles, before the engine was run on it; every row is held out.
+FRESH = ROOT / "tests" / "data" / "labelled_fresh.jsonl"
 CORPUS = ROOT.parent / "shared" / "corpus"
 
 
@@ -294,6 +297,86 @@ def test_eval_meets_targets(engine: EvidenceEngine) -> None:
     assert res.f1 >= 0.95, res.format()
     assert res.signal_accuracy >= 0.90, res.format()
     assert "confusion matrix" in str(res)
+
+
+def test_eval_meets_targets_on_original_heldout(engine: EvidenceEngine) -> None:
+    res = evaluate(engine, LABELLED, split="heldout")
+    assert res.f1 >= 0.95, res.format()
+    assert res.signal_accuracy >= 0.93, res.format()
+
+
+def test_fresh_set_is_independent_and_covers_everything(engine: EvidenceEngine) -> None:
+    rows = [json.loads(line) for line in FRESH.read_text().splitlines() if line.strip()]
+    assert len(rows) >= 120
+    assert {r["split"] for r in rows} == {"heldout"}
+    assert {cid for r in rows for cid in r["labels"]} == {c.id for c in engine.commitments}
+    assert {s for r in rows for s in r["labels"].values()} == {
+        "mention",
+        "progress",
+        "fulfilled",
+        "delayed",
+        "broken",
+        "extended",
+    }
+    assert sum(1 for r in rows if not r["labels"]) >= 30  # hard negatives and old news
+    assert sum(1 for r in rows if not r["summary"]) >= 50  # headline-only feed items
+
+
+def test_eval_meets_targets_on_fresh_set(engine: EvidenceEngine) -> None:
+    # achieved: F1 0.971, signal accuracy 0.966; thresholds a little under so a real regression fails
+    res = evaluate(engine, FRESH)
+    assert res.f1 >= 0.95, res.format()
+    assert res.signal_accuracy >= 0.93, res.format()
+
+
+def test_aggregator_suffix_is_not_part_of_the_headline() -> None:
+    assert strip_aggregator_suffix("Trump lands in Beijing - AP News") == "Trump lands in Beijing"
+    assert (
+        strip_aggregator_suffix("Pause may lapse, officials say - Bloomberg.com")
+        == "Pause may lapse, officials say"
+    )
+    assert (
+        strip_aggregator_suffix("Talks on - what it means for farmers")
+        == "Talks on - what it means for farmers"
+    )
+
+
+def test_the_actor_decides_whose_port_fees(engine: EvidenceEngine) -> None:
+    got = run(engine, "China confirms tariff cuts on US goods and suspends port fees", "", "2025-11-06")
+    assert "us-port-fees-suspension" not in got
+    got = run(engine, "China, US suspend rival port fees", "", "2025-11-10")
+    assert got["us-port-fees-suspension"].signal == "fulfilled"
+    assert got["cn-port-fees-suspension"].signal == "fulfilled"
+
+
+def test_official_titles_and_lapses(engine: EvidenceEngine) -> None:
+    rep = Report(
+        "wh",
+        "Continuing the Suspension of Heightened Reciprocal Tariffs on the People's Republic of China",
+        "",
+        when("2026-11-06"),
+        "https://www.whitehouse.gov/presidential-actions/x",
+        "The White House",
+    )
+    got = {m.commitment: m for m in engine.match(rep)}
+    assert got["us-reciprocal-tariff-truce"].signal == "extended"
+    got = run(engine, "USTR lets China tariff exclusions expire", "", "2026-11-12")
+    assert got["us-301-exclusions-extension"].signal == "broken"
+    got = run(engine, "Section 301 exclusions on Chinese goods set to lapse Tuesday", "", "2026-11-09")
+    assert got["us-301-exclusions-extension"].signal == "mention"  # the schedule, not a decision
+
+
+def test_a_later_target_date_is_a_delay(engine: EvidenceEngine) -> None:
+    got = run(
+        engine,
+        "Bessent says China on pace to meet 12 million ton soybean pledge by end of February",
+        "",
+        "2025-12-10",
+    )
+    assert got["cn-soybean-purchases-2025"].signal == "delayed"
+    assert got["cn-soybean-purchases-2025"].new_date == dt.date(2026, 2, 28)
+    got = run(engine, "Xi to travel to US in 2027 instead, foreign ministry says", "", "2026-11-20")
+    assert got["xi-us-state-visit"].signal == "delayed"
 
 
 def _reuters_date(text: str) -> dt.datetime:

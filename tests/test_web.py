@@ -13,7 +13,7 @@ import pytest
 
 from monitor.observability import Metrics, configure_logging
 from monitor.scheduler import Daemon
-from monitor.web import WebServer, parse_address
+from monitor.web import WebServer, endpoint_for, parse_address
 from tests.feedserver import FeedServer
 from tests.ops_fixtures import (
     BEEF_ITEM,
@@ -54,7 +54,11 @@ async def test_metrics_move_and_endpoints_answer_during_a_run(
         tmp_path / "config", server.url("/feed.xml"), [f"json://alice:{SECRET}@127.0.0.1:{server.port}/hook"]
     )
     daemon = Daemon(
-        config, f"sqlite:///{tmp_path / 'db.sqlite'}", poll_tick=0.2, deliver_tick=0.2, http="127.0.0.1:0"
+        config,
+        f"sqlite:///{tmp_path / 'db.sqlite'}",
+        poll_tick=0.2,
+        deliver_tick=0.2,
+        endpoint=endpoint_for("127.0.0.1:0"),
     )
     task = asyncio.create_task(daemon.run())
     try:
@@ -120,7 +124,7 @@ async def test_metrics_move_and_endpoints_answer_during_a_run(
 
 async def test_readyz_is_503_until_the_scheduler_runs(tmp_path: Path) -> None:
     config = write_config(tmp_path / "config", "http://127.0.0.1:9/feed.xml")
-    daemon = Daemon(config, f"sqlite:///{tmp_path / 'db.sqlite'}", http="127.0.0.1:0")
+    daemon = Daemon(config, f"sqlite:///{tmp_path / 'db.sqlite'}", endpoint=endpoint_for("127.0.0.1:0"))
     await daemon.start_web()
     try:
         ready = await get(f"{daemon.web.url}/readyz")
@@ -180,7 +184,7 @@ async def test_healthcheck_command_follows_readiness(
     from monitor.cli import main
 
     config = write_config(tmp_path / "config", "http://127.0.0.1:9/feed.xml")
-    daemon = Daemon(config, f"sqlite:///{tmp_path / 'db.sqlite'}", http="127.0.0.1:0")
+    daemon = Daemon(config, f"sqlite:///{tmp_path / 'db.sqlite'}", endpoint=endpoint_for("127.0.0.1:0"))
     await daemon.start_web()
     address = f"127.0.0.1:{daemon.web.port}"
     try:
