@@ -14,13 +14,19 @@ How a report is judged, and why each step exists:
    sentence): an alias, one word of every ``require`` group, no ``exclude`` word. Words scattered over
    a long summary are not a match. A sentence that names a third country and not the counterpart that
    the commitment's title names (China buying *Brazilian* soybeans) is not evidence either.
+   Aggregator suffixes ("... - Reuters") are cut from titles first, so a publisher's name neither
+   supplies a term nor joins the headline's last clause.
 3. **Time.** A report published before the commitment was announced is never evidence for it.
 4. **Signal.** Cue phrases, chosen by the kind of commitment (a suspension, a tariff change, purchases,
    enforcement, supply, a visit), decide the signal. The words before the cue change its meaning:
    negation and denial, speculation and modality, future tense and restatements of the promise.
    A fulfilment dated after the publication day (or before the measure's effective date) is only
    progress. Official sources and statements attributed to officials raise the confidence; commentary
-   lowers it.
+   lowers it. Headlines join two events in one sentence ("US cuts tariffs as Xi delays curbs"), so a
+   sentence is split into clauses: a cue in the subject's own clause wins, a modal governs only its own
+   clause, and the actor of a cue (the party named before the verb, not after "on"/"to") must be the
+   commitment's party, so China suspending *its* port fees is no evidence about the US fees. A new target
+   date later than the due date ("by the end of February", "in 2027 instead") reads as a delay.
 5. **Quantities.** Amounts in tonnes, MMT or bushels (1 MMT = 36.744 million bushels of soybeans) and
    cargoes with a stated tonnage are normalised to the target unit; a cumulative amount that reaches the
    target is fulfilment.

@@ -161,14 +161,24 @@ class Monitor:
         if source_row is not None:
             source_row.entries_seen += outcome.new_entries
             session.add(source_row)
-        outcome.evidence = len(new_evidence)
-        if new_evidence:
-            events = self.tracker.on_evidence(session, new_evidence, fetched_at)
-            outcome.events = events
-            outcome.changes = [e.change for e in events if e.change is not None]
-            outcome.alerts = len(self.alerter.enqueue(session, events, fetched_at))
-        self.hooks.on_ingest(source.name, outcome, new_evidence)
+        self._act_on(session, outcome, new_evidence, fetched_at, source.name)
         return outcome
+
+    def _act_on(
+        self,
+        session: Session,
+        outcome: IngestOutcome,
+        evidence: list[EvidenceRow],
+        now: dt.datetime,
+        source: str,
+    ) -> None:
+        """Fresh evidence moves statuses and fills the outbox, in the caller's transaction."""
+        outcome.evidence = len(evidence)
+        if evidence:
+            outcome.events = self.tracker.on_evidence(session, evidence, now)
+            outcome.changes = [e.change for e in outcome.events if e.change is not None]
+            outcome.alerts = len(self.alerter.enqueue(session, outcome.events, now))
+        self.hooks.on_ingest(source, outcome, evidence)
 
     def _new_entry(self, source: SourceRow, entry: FeedEntry, fetched_at: dt.datetime) -> dict[str, object]:
         return {
@@ -186,13 +196,21 @@ class Monitor:
         }
 
     def _evidence_for(
-        self, session: Session, source: SourceRow, row: StoredEntry, fetched_at: dt.datetime
+        self,
+        session: Session,
+        source: SourceRow,
+        row: StoredEntry,
+        fetched_at: dt.datetime,
+        only: set[str] | None = None,
     ) -> list[EvidenceRow]:
+        """Match one entry; ``only`` limits it to some commitments (those a reload added)."""
         published = as_utc(row.published) or fetched_at
         report = Report(str(row.id), row.title, row.summary, published, row.link, source.name)
         matches = self.engine.match(report)
         out = []
         for m in matches:
+            if only is not None and m.commitment not in only:
+                continue
             commitment = self.config.commitment(m.commitment)
             if published.date() < commitment.announced:
                 continue  # belt and braces: old news is never evidence
@@ -269,31 +287,11 @@ class Monitor:
                 .order_by(col(EntryRow.id))
             ).all()
             for entry, source in rows:
-                published = as_utc(entry.published) or as_utc(entry.fetched_at) or now
-                report = Report(str(entry.id), entry.title, entry.summary, published, entry.link, source.name)
-                for m in self.engine.match(report):
-                    if m.commitment not in wanted:
-                        continue
-                    if published.date() < self.config.commitment(m.commitment).announced:
-                        continue
-                    existing = session.exec(
-                        select(EvidenceRow)
-                        .where(EvidenceRow.entry_id == entry.id)
-                        .where(EvidenceRow.commitment_id == m.commitment)
-                    ).first()
-                    if existing is not None:
-                        continue
-                    ev = self._evidence_row(None, source, StoredEntry.of(entry, is_new=False), m, published)
-                    session.add(ev)
-                    session.flush()
-                    new_evidence.append(ev)
-            outcome.evidence = len(new_evidence)
-            if new_evidence:
-                events = self.tracker.on_evidence(session, new_evidence, now)
-                outcome.events = events
-                outcome.changes = [e.change for e in events if e.change is not None]
-                outcome.alerts = len(self.alerter.enqueue(session, events, now))
-            self.hooks.on_ingest("", outcome, new_evidence)
+                stored = StoredEntry.of(entry, is_new=False)
+                new_evidence += self._evidence_for(
+                    session, source, stored, as_utc(entry.fetched_at) or now, only=wanted
+                )
+            self._act_on(session, outcome, new_evidence, now, "")
         return outcome
 
     # --- polling ---------------------------------------------------------------------------------

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.receivers import JsonReceiver
+
 ROOT = Path(__file__).resolve().parents[1]
 SHIPPED_CONFIG = ROOT / "config"
 CORPUS = ROOT.parent / "shared" / "corpus"
@@ -74,39 +76,8 @@ def pg_url() -> Iterator[str]:
         admin.close()
 
 
-class JsonSink:
-    """Records the JSON bodies Apprise's json:// plugin posts, on 127.0.0.1."""
-
-    def __init__(self) -> None:
-        import json
-        import threading
-        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
-        sink = self
-        self.posts: list[dict[str, object]] = []
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                sink.posts.append(json.loads(body))
-                self.send_response(200)
-                self.end_headers()
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"json://127.0.0.1:{self.server.server_address[1]}/hook"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
 @pytest.fixture
-def json_sink() -> Iterator[JsonSink]:
-    sink = JsonSink()
-    yield sink
-    sink.close()
+def json_sink() -> Iterator[JsonReceiver]:
+    """A local receiver behind Apprise's json:// (see tests/receivers.py)."""
+    with JsonReceiver() as receiver:
+        yield receiver

@@ -9,8 +9,9 @@ import sys
 import time
 from pathlib import Path
 
-from tests.conftest import JsonSink, write_notify, write_sources
+from tests.conftest import write_notify, write_sources
 from tests.feedserver import FeedServer
+from tests.receivers import JsonReceiver
 from tests.test_pipeline import ANNOUNCE, IN_FORCE, rss
 
 
@@ -24,14 +25,14 @@ def _wait(predicate: object, timeout: float = 30.0) -> bool:
 
 
 def test_daemon_polls_alerts_and_stops_cleanly_on_sigterm(
-    config_dir: Path, tmp_path: Path, json_sink: JsonSink
+    config_dir: Path, tmp_path: Path, json_sink: JsonReceiver
 ) -> None:
     with FeedServer() as server:
         server.set(
             "/notices.xml", body=rss([ANNOUNCE, IN_FORCE]), headers={"Content-Type": "application/rss+xml"}
         )
         write_sources(config_dir, [("Notices", server.url("/notices.xml"), True)])
-        write_notify(config_dir, [json_sink.url])
+        write_notify(config_dir, [json_sink.url()])
         log_path = tmp_path / "daemon.log"
         env = {**os.environ, "TRADE_MONITOR_DB": f"sqlite:///{tmp_path / 'd.sqlite'}"}
         with log_path.open("w") as log:
@@ -42,7 +43,7 @@ def test_daemon_polls_alerts_and_stops_cleanly_on_sigterm(
                 env=env,
             )
             try:
-                assert _wait(lambda: any("Fulfilled" in str(p.get("title")) for p in json_sink.posts)), (
+                assert _wait(lambda: any("Fulfilled" in p.title for p in json_sink.posts)), (
                     log_path.read_text()
                 )
                 assert server.requests_for("/notices.xml"), "the daemon never fetched the feed"
@@ -53,5 +54,5 @@ def test_daemon_polls_alerts_and_stops_cleanly_on_sigterm(
                     proc.kill()
         text = log_path.read_text()
         assert "stopping" in text and "stopped" in text, text
-        fulfilled = [p for p in json_sink.posts if "Fulfilled" in str(p.get("title"))]
+        fulfilled = [p for p in json_sink.posts if "Fulfilled" in p.title]
         assert len(fulfilled) == 1

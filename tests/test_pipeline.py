@@ -8,8 +8,9 @@ import json
 from pathlib import Path
 
 from monitor.scheduler import Daemon
-from tests.conftest import JsonSink, write_notify, write_sources
+from tests.conftest import write_notify, write_sources
 from tests.feedserver import FeedServer
+from tests.receivers import JsonReceiver
 
 ANNOUNCE = (
     "Washington to halve fentanyl tariff on Chinese goods",
@@ -54,11 +55,13 @@ def _all_due(daemon: Daemon) -> None:
             s.add(row)
 
 
-async def test_fulfilment_alerts_exactly_once(config_dir: Path, sqlite_url: str, json_sink: JsonSink) -> None:
+async def test_fulfilment_alerts_exactly_once(
+    config_dir: Path, sqlite_url: str, json_sink: JsonReceiver
+) -> None:
     with FeedServer() as server:
         server.set("/notices.xml", body=rss([ANNOUNCE]), headers={"Content-Type": "application/rss+xml"})
         write_sources(config_dir, [("Notices", server.url("/notices.xml"), True)])
-        write_notify(config_dir, [json_sink.url])
+        write_notify(config_dir, [json_sink.url()])
         daemon = Daemon(config_dir, sqlite_url)
         try:
             assert await _poll(daemon) == ["new"]
@@ -72,12 +75,12 @@ async def test_fulfilment_alerts_exactly_once(config_dir: Path, sqlite_url: str,
                 headers={"Content-Type": "application/rss+xml"},
             )
             assert await _poll(daemon) == ["new"]
-            fulfilled = [p for p in json_sink.posts[len(first) :] if "Fulfilled" in str(p.get("title"))]
+            fulfilled = [p for p in json_sink.posts[len(first) :] if "Fulfilled" in p.title]
             assert len(fulfilled) == 1, json_sink.posts
             alert = fulfilled[0]
-            assert "US cuts the fentanyl tariff" in str(alert["title"])
-            assert "In progress" in str(alert["message"]) and "Fulfilled" in str(alert["message"])
-            assert "notices.example.gov/n/1" in str(alert["message"]).replace("\\", "")
+            assert "US cuts the fentanyl tariff" in alert.title
+            assert "In progress" in alert.message and "Fulfilled" in alert.message
+            assert "notices.example.gov/n/1" in alert.message.replace("\\", "")
             row = daemon.store.commitment("us-fentanyl-tariff-cut")
             assert row is not None and row.status == "fulfilled"
 
