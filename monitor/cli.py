@@ -373,7 +373,7 @@ def cmd_poll(args: argparse.Namespace) -> int:
         daemon = Daemon(Path(args.config_dir), _db(args))
         try:
             if args.all:
-                await asyncio.to_thread(_make_all_due, daemon.store)
+                await asyncio.to_thread(daemon.store.make_all_due)
             outcomes = await daemon.poll_once()
             await daemon.deadlines_once()
             await daemon.deliver_once()
@@ -389,17 +389,6 @@ def cmd_poll(args: argparse.Namespace) -> int:
         return 0
 
     return asyncio.run(go())
-
-
-def _make_all_due(store: Store) -> None:
-    from sqlmodel import select
-
-    from monitor.store import SourceRow
-
-    with store.session() as s:
-        for row in s.exec(select(SourceRow).where(SourceRow.enabled == True)).all():  # noqa: E712
-            row.next_poll_at = None
-            s.add(row)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

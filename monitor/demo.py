@@ -210,7 +210,7 @@ async def _run(config_dir: Path, out: TextIO, db_path: Path) -> int:
             for day in days:
                 server.day = day + dt.timedelta(minutes=5)
                 before = store.last_change_id()
-                await asyncio.to_thread(_make_due, store)
+                await asyncio.to_thread(store.make_all_due)
                 await monitor.poll_due(fetcher)
                 await asyncio.to_thread(monitor.check_deadlines, server.day)
                 for when, feed, head, _ in SCENARIO:
@@ -237,15 +237,6 @@ async def _run(config_dir: Path, out: TextIO, db_path: Path) -> int:
             await fetcher.aclose()
             store.close()
     return 0
-
-
-def _make_due(store: Store) -> None:
-    from monitor.store import SourceRow
-
-    with store.session() as s:
-        for row in s.query(SourceRow).all():
-            row.next_poll_at = None
-            s.add(row)
 
 
 def run_demo(config_dir: Path, out: TextIO) -> int:

@@ -187,7 +187,9 @@ def story_key(title: str) -> str:
 
 def _timestamp(entry: Mapping[str, Any], keys: tuple[str, ...]) -> dt.datetime | None:
     for key in keys:
-        value = entry.get(key)
+        # dict.get, not entry.get: FeedParserDict maps a missing updated_parsed to published_parsed with
+        # a deprecation warning; we ask for each key in our own order of preference instead.
+        value = dict.get(entry, key) if isinstance(entry, dict) else entry.get(key)
         if value:
             try:
                 return dt.datetime.fromtimestamp(calendar.timegm(value), tz=dt.UTC)

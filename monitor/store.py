@@ -346,6 +346,13 @@ class Store:
                 s.flush()
             return row
 
+    def make_all_due(self) -> None:
+        """Every enabled source due now (`poll --once --all`, the demo's next day)."""
+        with self.session() as s:
+            for row in s.exec(select(SourceRow).where(SourceRow.enabled == True)).all():  # noqa: E712
+                row.next_poll_at = None
+                s.add(row)
+
     def claim_due_sources(self, now: dt.datetime, lease_seconds: float, limit: int = 100) -> list[SourceRow]:
         """Take the sources whose next poll time has come, leasing them so no other worker takes them."""
         with self.session() as s:

@@ -7,6 +7,8 @@ import datetime as dt
 import json
 from pathlib import Path
 
+from sqlmodel import select
+
 from monitor.scheduler import Daemon
 from tests.conftest import write_notify, write_sources
 from tests.feedserver import FeedServer
@@ -40,19 +42,10 @@ def rss(items: list[tuple[str, str, str]], site: str = "https://notices.example.
 
 
 async def _poll(daemon: Daemon) -> list[str]:
-    await asyncio.to_thread(_all_due, daemon)
+    await asyncio.to_thread(daemon.store.make_all_due)
     outcomes = await daemon.poll_once()
     await daemon.deliver_once()
     return outcomes
-
-
-def _all_due(daemon: Daemon) -> None:
-    from monitor.store import SourceRow
-
-    with daemon.store.session() as s:
-        for row in s.query(SourceRow).all():
-            row.next_poll_at = None
-            s.add(row)
 
 
 async def test_fulfilment_alerts_exactly_once(
@@ -103,11 +96,11 @@ async def test_not_modified_costs_no_parse_and_no_entries(config_dir: Path, sqli
             from monitor.store import EntryRow
 
             with daemon.store.session() as s:
-                entries_before = len(s.query(EntryRow).all())
+                entries_before = len(s.exec(select(EntryRow)).all())
             assert await _poll(daemon) == ["not_modified"]
             assert server.requests[-1].headers.get("if-none-match") == '"v1"'
             with daemon.store.session() as s:
-                assert len(s.query(EntryRow).all()) == entries_before == 1
+                assert len(s.exec(select(EntryRow)).all()) == entries_before == 1
             source = daemon.store.source_by_name("Feed")
             assert source is not None and source.polls == 2 and source.entries_seen == 1
         finally:
