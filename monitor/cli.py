@@ -278,7 +278,9 @@ def cmd_status(args: argparse.Namespace) -> int:
     store = Store(_db(args))
     try:
         rows = {r.id: r for r in store.commitments()}
-        table = [["COMMITMENT", "STATUS", "SINCE", "LAST EVIDENCE", "DUE/ENDS", "PROGRESS"]]
+        from monitor.tracking import awaiting_corroboration
+
+        table = [["COMMITMENT", "STATUS", "SINCE", "LAST EVIDENCE", "DUE/ENDS", "PROGRESS", "UNCONFIRMED"]]
         for c in config.commitments:
             r = rows.get(c.id)
             status = r.status if r else "pending"
@@ -289,7 +291,9 @@ def cmd_status(args: argparse.Namespace) -> int:
             if c.target and r and r.progress_value is not None:
                 share = 100 * r.progress_value / c.target.value
                 progress = f"{r.progress_value:g}/{c.target.value:g} {c.target.unit} ({share:.0f}%)"
-            table.append([c.id, status, since, last, dates, progress])
+            waiting = awaiting_corroboration(r, store.history(c.id)[1]) if r else None
+            note = f"{waiting.signal} ({waiting.publisher or waiting.source_name})" if waiting else "-"
+            table.append([c.id, status, since, last, dates, progress, note])
         if args.json:
             keys = [k.lower().replace(" ", "_").replace("/", "_") for k in table[0]]
             for row in table[1:]:

@@ -401,3 +401,26 @@ def expected_share(commitment: Commitment, at: dt.datetime) -> float | None:
 def reason_for_quantity(ev: EvidenceRow, target: float, unit: str) -> str:
     who = ev.publisher or ev.source_name
     return f"{ev.quantity_value:g} of {target:g} {unit} reported by {who}: {ev.sentence}"
+
+
+def awaiting_corroboration(row: CommitmentRow, evidence: Sequence[EvidenceRow]) -> EvidenceRow | None:
+    """The newest signal since the last status change that would move the status but lacks confirmation.
+
+    `status` shows it so users see "one outlet says fulfilled" before the status itself moves.
+    """
+    since = as_utc(row.status_since)
+    for ev in sorted(
+        evidence, key=lambda e: as_utc(e.published) or dt.datetime.min.replace(tzinfo=dt.UTC), reverse=True
+    ):
+        published = as_utc(ev.published)
+        if since is not None and published is not None and published < since:
+            break
+        target = SIGNAL_TO_STATUS.get(ev.signal)
+        if (
+            ev.signal in NEEDS_CORROBORATION
+            and target
+            and target != row.status
+            and row.status in ALLOWED_FROM[target]
+        ):
+            return ev
+    return None

@@ -57,6 +57,10 @@ def test_one_publisher_is_not_enough_two_are(
     b.write_bytes(feed("https://wire.example", "Wire", [IN_FORCE_B]))
     first = _replay(capsys, config_dir, sqlite_url, a)
     assert not [c for c in first if c["commitment"] == "us-fentanyl-tariff-cut" and c["to"] == "fulfilled"]
+    assert main(["status", "--json", "--config-dir", str(config_dir), "--db", sqlite_url]) == 0
+    rows = {r["commitment"]: r for r in map(json.loads, capsys.readouterr().out.splitlines())}
+    assert rows["us-fentanyl-tariff-cut"]["unconfirmed"] == "fulfilled (ledger.example)"
+    assert rows["us-reciprocal-tariff-truce"]["unconfirmed"] == "-"
     second = _replay(capsys, config_dir, sqlite_url, b)
     fulfilled = [c for c in second if c["commitment"] == "us-fentanyl-tariff-cut" and c["to"] == "fulfilled"]
     assert len(fulfilled) == 1
@@ -167,3 +171,45 @@ def test_deadlines_flag_marks_overdue_and_expired(
     assert ("cn-gallium-germanium-ban-suspension", "expired") in got  # ended 2026-11-27
     assert ("cn-soybean-purchases-2026", "delayed") not in got  # due 2026-12-31, not yet
     assert all(c["kind"] == "deadline" for c in out)
+
+
+@pytest.mark.corpus
+def test_replay_of_1987_reuters_stories_changes_nothing(
+    corpus: Path, tmp_path: Path, config_dir: Path, sqlite_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Old trade and soybean news, wrapped as feeds and replayed: it predates every commitment."""
+    import datetime as dt
+    from email.utils import format_datetime
+    from xml.sax.saxutils import escape
+
+    rows = [
+        json.loads(line) for line in (corpus / "reuters21578" / "reuters21578_trade_ag_subset.jsonl").open()
+    ]
+    files = []
+    for start in range(0, len(rows), 500):
+        items = []
+        for row in rows[start : start + 500]:
+            when = dt.datetime.strptime(row["date"].split(".")[0].strip(), "%d-%b-%Y %H:%M:%S").replace(
+                tzinfo=dt.UTC
+            )
+            items.append(
+                f"<item><title>{escape(row.get('title') or '')}</title><guid>reuters-{row['newid']}</guid>"
+                f"<pubDate>{format_datetime(when, usegmt=True)}</pubDate>"
+                f"<description>{escape(row.get('body') or '')}</description></item>"
+            )
+        path = tmp_path / f"reuters-{start}.xml"
+        channel = f"<channel><title>Reuters 1987</title>{''.join(items)}</channel>"
+        path.write_text(f'<?xml version="1.0"?><rss version="2.0">{channel}</rss>')
+        files.append(path)
+    assert _replay(capsys, config_dir, sqlite_url, *files) == []
+    store = Store(sqlite_url)
+    try:
+        from sqlmodel import func, select
+
+        from monitor.store import EntryRow, EvidenceRow
+
+        with store.session() as s:
+            assert s.exec(select(func.count()).select_from(EntryRow)).one() == len(rows)
+            assert s.exec(select(func.count()).select_from(EvidenceRow)).one() == 0
+    finally:
+        store.close()
