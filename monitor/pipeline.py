@@ -97,7 +97,10 @@ class Monitor:
         self.tracker = Tracker(config.commitments, config.watchlist.policy, config.alerts.reminder_days)
         self.alerter = Alerter(config)
         self.store.sync_sources(config.sources.sources, config.sources.interval_for)
-        return self.store.sync_commitments([c.id for c in config.commitments], self.clock())
+        announced = {
+            c.id: dt.datetime.combine(c.announced, dt.time(), tzinfo=dt.UTC) for c in config.commitments
+        }
+        return self.store.sync_commitments([c.id for c in config.commitments], self.clock(), announced)
 
     # --- ingest ----------------------------------------------------------------------------------
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from dataclasses import field as dc_field
@@ -374,15 +374,19 @@ class Store:
 
     # --- commitments -----------------------------------------------------------------------------
 
-    def sync_commitments(self, ids: Sequence[str], now: dt.datetime) -> list[str]:
-        """Rows for new commitments (pending), archive removed ones; returns the ids that are new."""
+    def sync_commitments(
+        self, ids: Sequence[str], now: dt.datetime, pending_since: Mapping[str, dt.datetime] | None = None
+    ) -> list[str]:
+        """Rows for new commitments (pending since ``pending_since[id]``, the announcement, or ``now``),
+        archive removed ones; returns the ids that are new."""
         added = []
         with self.session() as s:
             rows = {r.id: r for r in s.exec(select(CommitmentRow)).all()}
             for cid in ids:
                 row = rows.pop(cid, None)
                 if row is None:
-                    s.add(CommitmentRow(id=cid, status="pending", status_since=now, updated_at=now))
+                    since = (pending_since or {}).get(cid, now)
+                    s.add(CommitmentRow(id=cid, status="pending", status_since=since, updated_at=now))
                     added.append(cid)
                 elif row.archived:
                     row.archived = False
