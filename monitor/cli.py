@@ -802,10 +802,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = command(
         "export",
         cmd_export,
-        "export commitments with status, progress and evidence (json, csv) or deadlines (ics)",
+        "export commitments with status, progress and evidence (json, csv), deadlines (ics) or the "
+        "latest status changes as an Atom feed (atom)",
         db=True,
     )
-    p.add_argument("--format", choices=["json", "csv", "ics"], default="json")
+    p.add_argument("--format", choices=["json", "csv", "ics", "atom"], default="json")
     p.add_argument("--output", "-o", default=None, metavar="FILE", help="write here instead of stdout")
     p = command("watchlist", cmd_watchlist, "list, add or remove commitments in watchlist.yaml")
     from monitor.watchlist_edit import register

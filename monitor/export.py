@@ -1,10 +1,11 @@
-"""`trade-monitor export`: the watchlist with its verdicts, as JSON, CSV or an iCalendar file.
+"""`trade-monitor export`: the watchlist with its verdicts, as JSON, CSV, an iCalendar file or an Atom feed.
 
 JSON is the complete record (every commitment with status, progress, evidence and history) for scripts
 and archives; CSV is one row per commitment for spreadsheets; ICS puts due dates and the end dates of
 time-limited measures in users' calendars, with a reminder, because an expiring suspension is exactly
 what they want to hear about in time. Dates moved by evidence (a new due date, an extension) win over
-the dates announced in the config.
+the dates announced in the config. Atom is a feed of the latest status changes, so any feed reader can
+follow the verdicts the way users of change-detection tools ask for.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Any
 from monitor.config import Commitment, Config
 from monitor.store import CommitmentRow, EvidenceRow, StatusChangeRow, Store, as_utc, utcnow
 
-FORMATS = ("json", "csv", "ics")
+FORMATS = ("json", "csv", "ics", "atom")
 CSV_COLUMNS = (
     "id", "title", "party", "category", "status", "status_since", "announced", "effective", "due", "ends",
     "target_value", "target_unit", "progress_value", "progress_percent", "evidence_count",
@@ -183,8 +184,38 @@ def to_ics(
     return data
 
 
+def to_atom(config: Config, store: Store, now: dt.datetime | None = None, limit: int = 100) -> bytes:
+    """The latest status changes as an Atom feed; ElementTree does the escaping of untrusted text."""
+    from xml.etree import ElementTree as ET
+
+    atom = "http://www.w3.org/2005/Atom"
+    ET.register_namespace("", atom)
+    changes = store.recent_changes(limit)
+    titles = {c.id: c.title for c in config.commitments}
+    feed = ET.Element(f"{{{atom}}}feed")
+    ET.SubElement(feed, f"{{{atom}}}title").text = "trade-monitor: status changes"
+    ET.SubElement(feed, f"{{{atom}}}id").text = "urn:trade-monitor:changes"
+    newest = as_utc(changes[0].at) if changes else None
+    ET.SubElement(feed, f"{{{atom}}}updated").text = _iso(newest or now or utcnow())
+    for change in changes:
+        entry = ET.SubElement(feed, f"{{{atom}}}entry")
+        title = titles.get(change.commitment_id, change.commitment_id)
+        words = f"{change.to_status.replace('_', ' ')} (was {change.from_status.replace('_', ' ')})"
+        ET.SubElement(entry, f"{{{atom}}}title").text = f"{title}: {words}"
+        ET.SubElement(entry, f"{{{atom}}}id").text = f"urn:trade-monitor:change:{change.id}"
+        ET.SubElement(entry, f"{{{atom}}}updated").text = _iso(change.at)
+        ET.SubElement(entry, f"{{{atom}}}category", term=change.commitment_id)
+        for link in store.evidence_links(change.evidence_id_list)[:5]:
+            ET.SubElement(entry, f"{{{atom}}}link", rel="related", href=link)
+        ET.SubElement(entry, f"{{{atom}}}summary").text = f"{change.kind}: {change.reason}"
+    data: bytes = ET.tostring(feed, encoding="utf-8", xml_declaration=True)
+    return data
+
+
 def render(fmt: str, config: Config, store: Store, now: dt.datetime | None = None) -> bytes:
     """The export in one of `FORMATS`, as bytes ready to write."""
+    if fmt == "atom":
+        return to_atom(config, store, now)
     records = build_records(config, store)
     if fmt == "json":
         return to_json(records, now).encode()

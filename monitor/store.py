@@ -432,6 +432,17 @@ class Store:
                 ).all()
             )
 
+    def recent_changes(self, limit: int = 100) -> list[StatusChangeRow]:
+        """The newest status changes first, for feeds of what happened."""
+        with self.session() as s:
+            return list(
+                s.exec(
+                    select(StatusChangeRow)
+                    .order_by(col(StatusChangeRow.at).desc(), col(StatusChangeRow.id).desc())
+                    .limit(limit)
+                ).all()
+            )
+
     def last_change_id(self) -> int:
         with self.session() as s:
             row = s.exec(select(StatusChangeRow).order_by(col(StatusChangeRow.id).desc())).first()

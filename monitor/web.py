@@ -81,9 +81,12 @@ class WebServer:
         checks: Mapping[str, ReadyCheck],
         host: str = DEFAULT_HOST,
         port: int = DEFAULT_PORT,
+        documents: Mapping[str, tuple[str, Callable[[], bytes]]] | None = None,
     ) -> None:
         self.registry = registry
         self.checks = dict(checks)
+        # path -> (content type, producer): documents built on request, such as the feed of changes
+        self.documents = dict(documents or {})
         self.host = host
         self.port = port
         self._server: asyncio.Server | None = None
@@ -128,10 +131,13 @@ class WebServer:
 
     async def answer(self, method: str, path: str) -> Response:
         """Route one request; separate from the socket handling so it can be tested directly."""
-        if path not in ("/healthz", "/readyz", "/metrics", "/"):
+        if path not in ("/healthz", "/readyz", "/metrics", "/", *self.documents):
             return Response(404, b"not found\n")
         if method not in ("GET", "HEAD"):
             return Response(405, b"method not allowed\n")
+        if path in self.documents:
+            content_type, produce = self.documents[path]
+            return Response(200, await asyncio.to_thread(produce), content_type)
         if path == "/healthz":
             return Response(200, b"ok\n")
         if path == "/readyz":
@@ -141,7 +147,8 @@ class WebServer:
         if path == "/metrics":
             payload = await asyncio.to_thread(generate_latest, self.registry)
             return Response(200, payload, CONTENT_TYPE_LATEST)
-        return Response(200, b"trade-monitor: /healthz /readyz /metrics\n")
+        paths = " ".join(["/healthz", "/readyz", "/metrics", *self.documents])
+        return Response(200, f"trade-monitor: {paths}\n".encode())
 
     def readiness(self) -> tuple[bool, dict[str, dict[str, object]]]:
         results: dict[str, dict[str, object]] = {}
@@ -170,6 +177,11 @@ def endpoint_for(address: str) -> Callable[[Daemon], WebServer]:
     host, port = parse_address(address)
 
     def build(daemon: Daemon) -> WebServer:
-        return WebServer(daemon.metrics.registry, daemon.readiness_checks(), host, port)
+        from monitor.export import to_atom
+
+        changes = ("application/atom+xml; charset=utf-8", lambda: to_atom(daemon.config, daemon.store))
+        return WebServer(
+            daemon.metrics.registry, daemon.readiness_checks(), host, port, {"/changes.atom": changes}
+        )
 
     return build

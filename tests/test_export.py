@@ -139,3 +139,28 @@ def test_retention_prunes_only_old_entries_without_evidence(world: tuple[Path, s
     assert changes and evidence
     assert store.prune_entries(utcnow() - dt.timedelta(days=90)) == 0
     store.close()
+
+
+def test_atom_feed_of_status_changes_is_valid_and_escapes_feed_text(tmp_path: Path) -> None:
+    """The changes feed parses as Atom with our own parser, newest first, with its evidence links."""
+    from monitor.config import load_config
+    from monitor.export import render
+    from monitor.parse import parse_feed
+    from monitor.pipeline import Monitor
+    from monitor.store import Store, utcnow
+
+    config = load_config(Path(__file__).resolve().parents[1] / "config")
+    store = Store(f"sqlite:///{tmp_path / 'a.sqlite'}")
+    monitor = Monitor(config, store)
+    with store.session() as s:
+        for status in ("in_progress", "broken"):
+            event = monitor.tracker.set_status(
+                s, "cn-nexperia-exports", status, "<b>checked</b> & noted", utcnow()
+            )
+            assert event is not None
+    feed = parse_feed(render("atom", config, store), {}, None)
+    store.close()
+    assert feed.version.startswith("atom")
+    titles = [e.title for e in feed.entries]
+    assert titles[0].endswith("broken (was in progress)") and titles[1].endswith("in progress (was pending)")
+    assert "<b>checked</b> & noted" in feed.entries[0].summary  # text escaped in XML, intact when read back

@@ -196,3 +196,19 @@ async def test_healthcheck_command_follows_readiness(
         await daemon.shutdown()
     assert await asyncio.to_thread(main, ["healthcheck", "--http", address, "--timeout", "2"]) == 1
     assert "ConnectError" in capsys.readouterr().err
+
+
+async def test_documents_are_served_and_listed() -> None:
+    from prometheus_client import CollectorRegistry
+
+    web = WebServer(
+        CollectorRegistry(),
+        {},
+        "127.0.0.1",
+        0,
+        {"/changes.atom": ("application/atom+xml", lambda: b"<feed/>")},
+    )
+    feed = await web.answer("GET", "/changes.atom")
+    assert (feed.status, feed.body, feed.content_type) == (200, b"<feed/>", "application/atom+xml")
+    assert b"/changes.atom" in (await web.answer("GET", "/")).body
+    assert (await web.answer("POST", "/changes.atom")).status == 405
