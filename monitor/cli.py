@@ -278,9 +278,11 @@ def cmd_status(args: argparse.Namespace) -> int:
     store = Store(_db(args))
     try:
         rows = {r.id: r for r in store.commitments()}
-        from monitor.tracking import awaiting_corroboration
+        from monitor.tracking import awaiting_corroboration, official_positions
 
-        table = [["COMMITMENT", "STATUS", "SINCE", "LAST EVIDENCE", "DUE/ENDS", "PROGRESS", "UNCONFIRMED"]]
+        table = [
+            ["COMMITMENT", "STATUS", "SINCE", "LAST EVIDENCE", "DUE/ENDS", "PROGRESS", "UNCONFIRMED", "SIDES"]
+        ]
         for c in config.commitments:
             r = rows.get(c.id)
             status = r.status if r else "pending"
@@ -291,9 +293,14 @@ def cmd_status(args: argparse.Namespace) -> int:
             if c.target and r and r.progress_value is not None:
                 share = 100 * r.progress_value / c.target.value
                 progress = f"{r.progress_value:g}/{c.target.value:g} {c.target.unit} ({share:.0f}%)"
-            waiting = awaiting_corroboration(r, store.history(c.id)[1]) if r else None
+            evidence = store.history(c.id)[1]
+            waiting = awaiting_corroboration(r, evidence) if r else None
             note = f"{waiting.signal} ({waiting.publisher or waiting.source_name})" if waiting else "-"
-            table.append([c.id, status, since, last, dates, progress, note])
+            sides = ", ".join(f"{p}: {e.signal}" for p, e in sorted(official_positions(evidence).items()))
+            if c.stated_by:
+                sides = f"{sides}; " if sides else ""
+                sides += f"stated by {'/'.join(c.stated_by)} only"
+            table.append([c.id, status, since, last, dates, progress, note, sides or "-"])
         if args.json:
             keys = [k.lower().replace(" ", "_").replace("/", "_") for k in table[0]]
             for row in table[1:]:
@@ -324,7 +331,9 @@ def cmd_history(args: argparse.Namespace) -> int:
             )
         for e in evidence:
             when = as_utc(e.published) or as_utc(e.created_at) or utcnow()
-            confirm = "official" if e.official else e.publisher
+            confirm = e.publisher
+            if e.official:
+                confirm = f"official, {e.official_party}" if e.official_party else "official"
             events.append(
                 (
                     when,

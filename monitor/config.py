@@ -108,6 +108,9 @@ class Commitment(_Strict):
     link: HttpUrl | None = None
     tags: list[str] = Field(default_factory=list)
     notes: str = ""
+    # Who announced the promise; a commitment stated by one side only (e.g. purchase figures the US
+    # announced) is shown as such, since the other side never confirmed it.
+    stated_by: list[str] = Field(default_factory=list)
 
     @property
     def time_limited(self) -> bool:
@@ -146,16 +149,34 @@ class Source(_Strict):
     min_interval: Duration | None = None
     max_interval: Duration | None = None
     official: bool = False
+    party: str | None = None
     enabled: bool = True
     tags: list[str] = Field(default_factory=list)
     unconfirmed_url: bool = False
 
 
+class OfficialDomain(_Strict):
+    """A government domain and the party it speaks for, so the two sides' statements can be compared."""
+
+    domain: str = Field(min_length=3)
+    party: str = Field(min_length=1)
+
+
 class Sources(_Strict):
     version: Literal[1] = 1
     defaults: SourceDefaults = Field(default_factory=SourceDefaults)
-    official_domains: list[str] = Field(default_factory=list)
+    official_domains: list[str | OfficialDomain] = Field(default_factory=list)
     sources: list[Source] = Field(default_factory=list)
+
+    def official_parties(self) -> dict[str, str | None]:
+        """Listed government domains and the party each speaks for (None when not said)."""
+        out: dict[str, str | None] = {}
+        for item in self.official_domains:
+            if isinstance(item, str):
+                out[item.lower().removeprefix("www.")] = None
+            else:
+                out[item.domain.lower().removeprefix("www.")] = item.party
+        return out
 
     def interval_for(self, source: Source) -> float:
         return source.interval or self.defaults.interval
@@ -282,10 +303,22 @@ class Config:
 
     def is_official(self, url_or_host: str, source_official: bool = False) -> bool:
         """Official sources outrank media: a configured official feed or a listed government domain."""
-        if source_official:
-            return True
+        return source_official or self._official_domain(url_or_host) is not None
+
+    def official_party(self, url_or_host: str, source_name: str = "") -> str | None:
+        """Which government an official report speaks for: its feed's ``party``, else its domain's."""
+        for source in self.sources.sources:
+            if source.name == source_name and source.official and source.party:
+                return source.party
+        domain = self._official_domain(url_or_host)
+        return self.sources.official_parties().get(domain) if domain else None
+
+    def _official_domain(self, url_or_host: str) -> str | None:
         host = _host_of(url_or_host)
-        return any(host == d or host.endswith("." + d) for d in self.sources.official_domains)
+        for domain in self.sources.official_parties():
+            if host == domain or host.endswith("." + domain):
+                return domain
+        return None
 
 
 def _host_of(url_or_host: str) -> str:

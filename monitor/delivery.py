@@ -87,6 +87,7 @@ KNOWN_KINDS = (
     "progress",
     "pace",
     "extension",
+    "disputed",
     "reminder",
     "ops",
     "digest",

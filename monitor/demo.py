@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, TextIO
 from xml.sax.saxutils import escape
 
-from monitor.config import Config, NotifyTarget, Source, Sources, load_config
+from monitor.config import Config, NotifyTarget, OfficialDomain, Source, Sources, load_config
 from monitor.delivery import Deliverer
 from monitor.fetch import Fetcher
 from monitor.pipeline import Monitor
@@ -183,7 +183,10 @@ def demo_config(config: Config, port: int) -> Config:
     """The user's watchlist, with the demo feeds as sources and the local receiver as the only target."""
     sources = Sources(
         defaults=config.sources.defaults,
-        official_domains=[*config.sources.official_domains, "notices.demo.example"],
+        official_domains=[
+            *config.sources.official_domains,
+            OfficialDomain(domain="notices.demo.example", party="US"),
+        ],
         sources=[
             Source(name=title, url=f"http://127.0.0.1:{port}/{name}.xml", official=official, interval=3600)
             for name, (title, _, official) in FEEDS.items()

@@ -61,6 +61,7 @@ __all__ = [
     "extract_quantities",
     "format_explanations",
     "load_labelled",
+    "score_reports",
 ]
 
 # --- public data types ------------------------------------------------------------------------------
@@ -1952,11 +1953,21 @@ class EvalResult:
 def evaluate(engine: EvidenceEngine, labelled_path: str | Path, split: str | None = None) -> EvalResult:
     """Score the engine on a labelled set (``split`` "dev" or "heldout" restricts it)."""
     items = [x for x in load_labelled(labelled_path) if split is None or x.split == split]
-    res = EvalResult(label=split or "all")
-    for item in items:
+    return score_reports(engine, ((x.report, x.labels) for x in items), label=split or "all")
+
+
+def score_reports(
+    engine: EvidenceEngine, items: Iterable[tuple[Report, dict[str, Signal]]], label: str = "all"
+) -> EvalResult:
+    """Score the engine on (report, gold labels) pairs from any source.
+
+    Separate from `evaluate` so that sets whose text may not be stored in the project (real reports read
+    from a third-party corpus at test time) are scored exactly like the labelled files.
+    """
+    res = EvalResult(label=label)
+    for report, gold in items:
         res.reports += 1
-        got = {m.commitment: m for m in engine.match(item.report)}
-        gold = item.labels
+        got = {m.commitment: m for m in engine.match(report)}
         for cid in set(got) | set(gold):
             g = gold.get(cid)
             p = got[cid].signal if cid in got else None
@@ -1968,13 +1979,11 @@ def evaluate(engine: EvidenceEngine, labelled_path: str | Path, split: str | Non
                 if g == p:
                     res.signal_correct += 1
                 else:
-                    res.errors.append(
-                        f"{item.report.id} {cid}: signal {p}, labelled {g}: {got[cid].explanation}"
-                    )
+                    res.errors.append(f"{report.id} {cid}: signal {p}, labelled {g}: {got[cid].explanation}")
             elif p:
                 res.fp += 1
-                res.errors.append(f"{item.report.id} {cid}: false match ({p}): {got[cid].evidence[:100]}")
+                res.errors.append(f"{report.id} {cid}: false match ({p}): {got[cid].evidence[:100]}")
             else:
                 res.fn += 1
-                res.errors.append(f"{item.report.id} {cid}: missed (labelled {g}): {item.report.title[:80]}")
+                res.errors.append(f"{report.id} {cid}: missed (labelled {g}): {report.title[:80]}")
     return res

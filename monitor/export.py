@@ -19,6 +19,7 @@ from typing import Any
 
 from monitor.config import Commitment, Config
 from monitor.store import CommitmentRow, EvidenceRow, StatusChangeRow, Store, as_utc, utcnow
+from monitor.tracking import official_positions
 
 FORMATS = ("json", "csv", "ics", "atom")
 CSV_COLUMNS = (
@@ -45,6 +46,7 @@ def _evidence(ev: EvidenceRow) -> dict[str, Any]:
         "source": ev.source_name,
         "publisher": ev.publisher,
         "official": ev.official,
+        "official_party": ev.official_party,
         "published": _iso(ev.published),
         "sentence": ev.sentence,
     }
@@ -91,6 +93,8 @@ def commitment_record(
         "progress": progress,
         "last_evidence_at": _iso(row.last_evidence_at) if row is not None else None,
         "last_evidence_link": row.last_evidence_link if row is not None else None,
+        "stated_by": list(c.stated_by),
+        "official_positions": {p: _evidence(e) for p, e in sorted(official_positions(evidence).items())},
         "evidence": [_evidence(e) for e in evidence],
         "history": [_change(ch) for ch in changes],
     }

@@ -244,6 +244,7 @@ class Monitor:
         ev.cue, ev.explanation = m.cue, m.explanation
         ev.publisher = row.publisher
         ev.official = self.config.is_official(row.link, source.official)
+        ev.official_party = self.config.official_party(row.link, source.name) if ev.official else None
         ev.story_key, ev.link, ev.title, ev.source_name = row.story_key, row.link, row.title, source.name
         ev.published = published
         ev.new_date = m.new_date

@@ -122,6 +122,7 @@ class EvidenceRow(SQLModel, table=True):
     explanation: str = ""
     publisher: str = ""
     official: bool = False
+    official_party: str | None = None
     story_key: str = ""
     link: str = ""
     title: str = ""

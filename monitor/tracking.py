@@ -52,6 +52,9 @@ SEVERITY = {
     "pending": "info",
 }
 PROGRESS_STEPS = (25, 50, 75, 100)
+# What counts as one side saying the promise is being kept, or not, when reconciling the two sides.
+KEPT = {"progress", "fulfilled", "extended"}
+NOT_KEPT = {"delayed", "broken"}
 
 
 @dataclass
@@ -156,6 +159,7 @@ class Tracker:
                 row.new_due = ev.new_date
             events += self._quantity(session, commitment, row, ev, at)
             events += self._signal(session, commitment, row, ev, at)
+            events += self._reconcile(session, commitment, ev)
             session.add(row)
         return events
 
@@ -181,6 +185,31 @@ class Tracker:
         reason = f"{ev.signal} reported by {why}: {ev.sentence}"
         change = self._change(session, row, target, at, "evidence", reason, support)
         return [TrackEvent("status_change", commitment, SEVERITY[target], reason, change, list(support))]
+
+    def _reconcile(self, session: Session, commitment: Commitment, ev: EvidenceRow) -> list[TrackEvent]:
+        """When one government's official word contradicts the other's latest, say so: users need to
+        know the two sides disagree before either claim moves the status on its own."""
+        if not ev.official_party or ev.signal not in KEPT | NOT_KEPT:
+            return []
+        rows = session.exec(
+            select(EvidenceRow)
+            .where(EvidenceRow.commitment_id == commitment.id)
+            .where(col(EvidenceRow.official_party).is_not(None))
+            .where(col(EvidenceRow.official_party) != ev.official_party)
+        ).all()
+        for party, other in official_positions(rows).items():
+            if (ev.signal in KEPT and other.signal in NOT_KEPT) or (
+                ev.signal in NOT_KEPT and other.signal in KEPT
+            ):
+                reason = (
+                    f"the two sides disagree: {ev.official_party} says {ev.signal} ({ev.sentence}) while "
+                    f"{party} said {other.signal} ({other.sentence})"
+                )
+                # one alert per disagreement (who says what), not one per repetition of it
+                sides = sorted([f"{ev.official_party}={ev.signal}", f"{party}={other.signal}"])
+                key = f"disputed:{commitment.id}:{':'.join(sides)}"
+                return [TrackEvent("disputed", commitment, "warning", reason, None, [ev, other], key=key)]
+        return []
 
     def _supporting(
         self, session: Session, commitment_id: str, signal: str, at: dt.datetime
@@ -424,3 +453,16 @@ def awaiting_corroboration(row: CommitmentRow, evidence: Sequence[EvidenceRow]) 
         ):
             return ev
     return None
+
+
+def official_positions(evidence: Sequence[EvidenceRow]) -> dict[str, EvidenceRow]:
+    """Each government's latest official statement with a status meaning (mentions carry none)."""
+    earliest = dt.datetime.min.replace(tzinfo=dt.UTC)
+    latest: dict[str, EvidenceRow] = {}
+    for ev in evidence:
+        if not ev.official_party or ev.signal == "mention":
+            continue
+        current = latest.get(ev.official_party)
+        if current is None or (as_utc(ev.published) or earliest) >= (as_utc(current.published) or earliest):
+            latest[ev.official_party] = ev
+    return latest

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 
 import pytest
+from sqlmodel import select
 
 from monitor.config import Config, load_config
 from monitor.store import CommitmentRow, EvidenceRow, Store
@@ -171,3 +173,74 @@ def test_deadline_check_is_idempotent(setup: tuple[Config, Store, Tracker]) -> N
         second = tracker.check_deadlines(s, when)
     assert "trump-beijing-visit" in {e.commitment.id for e in first}
     assert second == []
+
+
+def test_two_sides_disagreeing_officially_is_flagged_once(
+    setup: tuple[Config, Store, Tracker],
+    config_dir: Path,
+    sqlite_url: str,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from monitor.delivery import render_event
+    from monitor.tracking import official_positions
+
+    _, store, tracker = setup
+    cid = "cn-nexperia-exports"
+
+    def said(party: str, signal: str, when: dt.datetime, publisher: str) -> list[str]:
+        with store.session() as s:
+            ev = EvidenceRow(
+                commitment_id=cid,
+                signal=signal,
+                confidence=0.9,
+                sentence=f"{party} says {signal}",
+                publisher=publisher,
+                official=True,
+                official_party=party,
+                link=f"https://{publisher}/x",
+                title=f"{party} {signal}",
+                story_key=f"{party} {signal}",
+                published=when,
+            )
+            s.add(ev)
+            s.flush()
+            events = tracker.on_evidence(s, [ev], when)
+            for e in events:
+                if e.kind == "disputed":
+                    text = render_event(e).text
+                    assert "disagree" in text and "US says broken" in text and "China said fulfilled" in text
+            return [e.kind for e in events]
+
+    assert "disputed" not in said("China", "fulfilled", NOW, "mofcom.gov.cn")
+    assert "disputed" in said("US", "broken", NOW + dt.timedelta(days=1), "commerce.gov")
+    with store.session() as s:
+        positions = official_positions(
+            s.exec(select(EvidenceRow).where(EvidenceRow.commitment_id == cid)).all()
+        )
+    assert {p: e.signal for p, e in positions.items()} == {"China": "fulfilled", "US": "broken"}
+    # the same disagreement repeated yields an event with the same key, so the outbox alerts once
+    with store.session() as s:
+        ev = EvidenceRow(
+            commitment_id=cid,
+            signal="broken",
+            confidence=0.9,
+            sentence="US repeats broken",
+            publisher="ustr.gov",
+            official=True,
+            official_party="US",
+            link="https://ustr.gov/y",
+            title="US broken again",
+            story_key="us broken again",
+            published=NOW + dt.timedelta(days=2),
+        )
+        s.add(ev)
+        s.flush()
+        keys = {e.key for e in tracker.on_evidence(s, [ev], NOW) if e.kind == "disputed"}
+    assert keys == {f"disputed:{cid}:China=fulfilled:US=broken"}
+    # `status` shows each side's position, and who alone stated a one-sided promise
+    from monitor.cli import main
+
+    assert main(["status", "--json", "--config-dir", str(config_dir), "--db", sqlite_url]) == 0
+    rows = {r["commitment"]: r for r in map(json.loads, capsys.readouterr().out.splitlines())}
+    assert rows[cid]["sides"] == "China: fulfilled, US: broken"
+    assert rows["cn-soybean-purchases-2025"]["sides"] == "stated by US only"
