@@ -271,6 +271,7 @@ class Store:
         try:
             self.engine = make_engine(url)
             SQLModel.metadata.create_all(self.engine)
+            add_missing_columns(self.engine)
         except OperationalError as exc:
             raise StorageError(f"cannot open database {redact_db_url(url)}: {exc.orig}") from exc
         self.is_postgres = self.engine.dialect.name == "postgresql"
@@ -547,6 +548,38 @@ class OpsStats:
     poll_lag: float = 0.0
     last_success: float = 0.0
     commitments: dict[str, int] = dc_field(default_factory=dict)
+
+
+def add_missing_columns(engine: Engine) -> list[str]:
+    """Bring a database made by an older version up to date by adding the columns it lacks.
+
+    Releases only ever add columns (with defaults), so an additive step is all the migration the schema
+    needs; create_all makes missing tables but never alters existing ones. Returns "table.column" names.
+    """
+    from sqlalchemy import inspect
+
+    added = []
+    inspector = inspect(engine)
+    with engine.begin() as conn:
+        for table in SQLModel.metadata.sorted_tables:
+            if not inspector.has_table(table.name):
+                continue
+            present = {c["name"] for c in inspector.get_columns(table.name)}
+            for column in table.columns:
+                if column.name in present:
+                    continue
+                kind = column.type.compile(engine.dialect)
+                ddl = f'ALTER TABLE "{table.name}" ADD COLUMN "{column.name}" {kind}'
+                default = getattr(column.default, "arg", None)
+                if isinstance(default, bool):
+                    ddl += f" DEFAULT {'TRUE' if default else 'FALSE'}"
+                elif isinstance(default, int | float):
+                    ddl += f" DEFAULT {default}"
+                elif isinstance(default, str):
+                    ddl += " DEFAULT '" + default.replace("'", "''") + "'"
+                conn.execute(text(ddl))
+                added.append(f"{table.name}.{column.name}")
+    return added
 
 
 def add_alert_once(session: Session, alert: AlertRow) -> AlertRow | None:
