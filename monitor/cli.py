@@ -214,6 +214,8 @@ def cmd_replay(args: argparse.Namespace) -> int:
     clock_value = [now_override or utcnow()]
     monitor = Monitor(config, store, clock=lambda: clock_value[0])
     exit_code = 0
+    newest = store.alerts(limit=1)
+    first_alert_id = (newest[0].id or 0) + 1 if newest else 1
     try:
         for name in args.files:
             path = Path(name)
@@ -238,30 +240,44 @@ def cmd_replay(args: argparse.Namespace) -> int:
             for change in changes_as_json(store, store.changes_since(before)):
                 sys.stdout.write(json.dumps(change, ensure_ascii=False) + "\n")
             sys.stdout.flush()
-        _finish_replay_alerts(store, config, notify=args.notify)
+        _finish_replay_alerts(store, config, first_alert_id, notify=args.notify)
     finally:
         store.close()
     return exit_code
 
 
-def _finish_replay_alerts(store: Store, config: Config, notify: bool) -> None:
-    """With --notify the outbox is delivered now; without, replayed alerts are marked skipped."""
+def _finish_replay_alerts(store: Store, config: Config, first_alert_id: int, notify: bool) -> None:
+    """The alerts this replay made (and only those): delivered now with --notify, else marked skipped so
+    a daemon on the same database never sends them. They were made now, whatever the documents' dates,
+    so their retry age counts from now."""
+    from sqlmodel import col, select
+
     from monitor.delivery import Deliverer
+    from monitor.store import AlertRow
 
-    if notify:
-        deliverer = Deliverer(store, config, console=sys.stderr)
-        sent = asyncio.run(deliverer.deliver_due(utcnow() + dt.timedelta(days=36500)))
-        failed = [a for a in store.alerts(states=["pending", "failed"])]
-        print(f"trade-monitor replay: {sent} alerts delivered, {len(failed)} not delivered", file=sys.stderr)
-    else:
-        from sqlmodel import select
-
-        from monitor.store import AlertRow
-
-        with store.session() as s:
-            for alert in s.exec(select(AlertRow).where(AlertRow.state == "pending")).all():
+    now = utcnow()
+    with store.session() as s:
+        for alert in s.exec(
+            select(AlertRow).where(col(AlertRow.id) >= first_alert_id).where(AlertRow.state == "pending")
+        ).all():
+            alert.created_at = alert.next_attempt_at = now
+            if not notify:
                 alert.state = "skipped"
-                s.add(alert)
+            s.add(alert)
+    if not notify:
+        return
+    deliverer = Deliverer(store, config, console=sys.stderr)
+    sent = 0
+    for _ in range(100):  # each round claims a batch; stop when a round delivers nothing new
+        delivered = asyncio.run(deliverer.deliver_due(utcnow()))
+        sent += delivered
+        if not delivered:
+            break
+    left = [
+        a for a in store.alerts(states=["pending", "failed"], limit=10_000) if (a.id or 0) >= first_alert_id
+    ]
+    note = "; the daemon retries the pending ones" if left else ""
+    print(f"trade-monitor replay: {sent} alerts delivered, {len(left)} not delivered{note}", file=sys.stderr)
 
 
 # --- status and history --------------------------------------------------------------------------

@@ -892,6 +892,11 @@ class Deliverer:
                 d.target_hash: d for d in s.exec(select(DeliveryRow).where(DeliveryRow.alert_id == alert_id))
             }
             plan = _Planned(alert_id, {}, {})
+            for h, row in rows.items():
+                if h not in targets and row.state in ("pending", "failed", "sending"):
+                    # the target left notify.yaml (a fixed URL, a removed channel): nothing more to do there
+                    row.state, row.last_error = "obsolete", "target no longer configured"
+                    s.add(row)
             for h, target in targets.items():
                 row = rows.get(h) or DeliveryRow(alert_id=alert_id, target_hash=h, target=target.redacted)
                 if row.state in ("sent", "unknown"):
@@ -938,7 +943,11 @@ class Deliverer:
                     row.last_error = res.error
                     row.sent_at = now if res.ok else None
                     s.add(row)
-            deliveries = list(s.exec(select(DeliveryRow).where(DeliveryRow.alert_id == alert_id)).all())
+            deliveries = [
+                d
+                for d in s.exec(select(DeliveryRow).where(DeliveryRow.alert_id == alert_id)).all()
+                if d.state != "obsolete"
+            ]
             failed = [d for d in deliveries if d.state in ("failed", "sending")]
             unknown = [d for d in deliveries if d.state == "unknown"]
             if self.config.notify_targets and target_count == 0:

@@ -174,6 +174,12 @@ OFFICIAL_HINTS = re.compile(
     r"customs and border|state council",
     re.I,
 )
+# A sentence that says what the parties undertook, not only which subjects the deal touched.
+_TERMS_STATED = re.compile(
+    r"\b(?:agreed|agrees?|agreeing|in exchange for|in return(?: for)?|committed|promised|pledged|"
+    r"struck|strikes?|concessions?)\b",
+    re.I,
+)
 _COMMENTARY_TITLE = re.compile(
     r"^\s*(opinion|commentary|analysis|editorial|column|view|letters?)\s*[:|-]", re.I
 )
@@ -276,6 +282,31 @@ class _DateHit:
     start: int
     date: dt.date
     text: str
+
+
+_PAST_CUE = re.compile(
+    r"\w+ed\b|\b(?:cut|set|put|hit|made|took|began|begun|rose|fell|bought|sold|paid)\b", re.I
+)
+_YEAR = re.compile(r"\b(?:19|20)\d\d\b")
+
+
+def _past_dates(dates: list[_DateHit], cue: str, published: dt.date | None) -> list[_DateHit]:
+    """Dates re-read for a past-tense cue: "raised the tariff to 20% in March" is the March just gone.
+
+    `find_dates` takes a month without a year as the coming one, right for plans ("the visit in April")
+    but wrong for what already happened; history dated before a promise is no evidence about it.
+    """
+    if published is None or not _PAST_CUE.match(cue.split()[0] if cue.split() else ""):
+        return dates
+    out = []
+    for d in dates:
+        if d.date > published and not _YEAR.search(d.text):
+            try:
+                d = _DateHit(d.start, d.date.replace(year=d.date.year - 1), d.text)
+            except ValueError:  # 29 February
+                d = _DateHit(d.start, d.date - dt.timedelta(days=365), d.text)
+        out.append(d)
+    return out
 
 
 def find_dates(sentence: str, published: dt.date | None) -> list[_DateHit]:
@@ -647,7 +678,9 @@ _MODE_CUES: dict[str, tuple[_Cue, ...]] = {
             0.75,
         ),
         (
-            r"\b(bought|buys|purchased|booked|books|buying|purchasing|snapped up|placed orders?|ordered|"
+            # "bought time" / "buys time" is an idiom, not a purchase
+            r"\b((?:bought|buys|buying)(?! (?:some |more )?time\b)|purchased|booked|books|purchasing|"
+            r"snapped up|placed orders?|ordered|"
             r"secured|shipped|"
             r"loaded|inspected for export|sold|imported|imports|bound for|"
             r"left (?:\w+ ){0,3}ports?|resum(?:ed|es|ing) (?:\w+ ){0,2}(?:purchases|buying|imports)|"
@@ -804,6 +837,13 @@ _RESTATE = re.compile(
     r"\b(agreed|agrees|pledged|pledges|promised|promises|committed|commits|vowed|vows|undertook|undertakes|"
     r"invitation|invited|invites|deal (?:calls|called) for|commitment to|pledge to|promise to|"
     r"agreement to|under the (?:deal|agreement|truce))\b",
+    re.I,
+)
+# A leader speaking about the deal ("Trump says he'll cut", "Xi told reporters he would"): a claim or a
+# plan, not an act of government.
+_LEADER_SAYS = re.compile(
+    r"\b(?:Trump|Xi|president|leader)\b[^.;]{0,40}\b(?:says?|said|told|tells|revealed|reveals|touts?|"
+    r"touted|hails?|hailed|claims?|claimed)\b",
     re.I,
 )
 _CLAUSE_BREAK = re.compile(
@@ -1339,17 +1379,31 @@ class EvidenceEngine:
                 elif cue.kind == "lapse":
                     notes.append("a time limit scheduled to run out is not a decision")
                     signal, confidence = "mention", 0.5
+                elif (
+                    signal in ("fulfilled", "progress")
+                    and not (dates or official or cue.kind == "official")
+                    and _LEADER_SAYS.search(sentence[: m.start()])
+                ):
+                    # "Trump says he'll cut tariffs on China": a leader restating the promise, with no
+                    # date set and no official act; a scheduled step ("will fall to 10% from November
+                    # 10") or an agency's decision ("Commerce to pause the rule") stays progress
+                    notes.append("a leader's plan with no date: the promise restated")
+                    signal, confidence = "mention", 0.5
                 elif signal == "fulfilled":
                     signal, confidence = "progress", 0.7
                 elif signal in ("broken", "delayed", "extended"):
                     confidence -= 0.15
+            cue_clause = clauses[_clause_of(clauses, m.start())]
             earlier = [
                 d
-                for d in dates
+                for d in _past_dates(dates, m.group(0), doc.published)
                 if d.date < cc.commitment.announced
-                and re.fullmatch(r"\s*(?:on|in|since|back in|as of)\s+", sentence[m.end() : d.start])
+                and (
+                    re.fullmatch(r"\s*(?:on|in|since|back in|as of)\s+", sentence[m.end() : d.start])
+                    or cue_clause[0] <= d.start < m.start()  # "In September, China imported ..."
+                )
             ]
-            if signal == "fulfilled" and earlier:
+            if signal != "mention" and earlier:
                 notes.append(
                     f"the cue is dated {earlier[0].date}, before the promise: about the original measure"
                 )
@@ -1788,13 +1842,17 @@ class EvidenceEngine:
     ) -> None:
         """Commentary that only names the deal ("the truce covered soybeans, rare earths and fentanyl")
         says nothing about any one commitment: a bare mention in a list of three or more subjects, or in
-        an opinion piece, is dropped."""
+        an opinion piece, is dropped.
+
+        A list that states the terms ("Trump agreed to cut tariffs in exchange for Beijing's crackdown on
+        fentanyl, the resumption of soybean purchases and ...") is kept: real reports recap the deal
+        exactly so, and each item says what a party undertook, which is the commitment itself."""
         per_sentence = Counter(r.sentence for r, _, _ in readings.values())
         for idx in list(readings):
             r, _, _ = readings[idx]
             if r.signal != "mention":
                 continue
-            if per_sentence[r.sentence] >= 3:
+            if per_sentence[r.sentence] >= 3 and not _TERMS_STATED.search(doc.sentence(r.sentence)):
                 del readings[idx]
                 exps[idx].reasons.append(
                     "only named in a list of the deal's parts, with nothing said about it"

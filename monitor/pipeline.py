@@ -9,9 +9,11 @@ leaves either everything or nothing of that poll.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import logging
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import insert
@@ -31,6 +33,16 @@ from monitor.tracking import Tracker, TrackEvent, publisher_of
 log = logging.getLogger("monitor.pipeline")
 
 FAILURE_ALERT_AFTER = dt.timedelta(hours=6)
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """Everything derived from one config: swapped as a whole on reload."""
+
+    config: Config
+    engine: EvidenceEngine
+    tracker: Tracker
+    alerter: Alerter
 
 
 @dataclass(frozen=True)
@@ -88,25 +100,66 @@ class Monitor:
     def __init__(self, config: Config, store: Store, clock: Callable[[], dt.datetime] = utcnow) -> None:
         self.store = store
         self.clock = clock
+        self._pinned = threading.local()
         self.apply_config(config)
 
     def apply_config(self, config: Config) -> list[str]:
-        """Adopt a (re)loaded config; returns the ids of commitments that are new to the database."""
-        self.config = config
-        self.engine = EvidenceEngine(config.commitments, config.watchlist.category_defaults)
-        self.tracker = Tracker(config.commitments, config.watchlist.policy, config.alerts.reminder_days)
-        self.alerter = Alerter(config)
+        """Adopt a (re)loaded config; returns the ids of commitments that are new to the database.
+
+        Everything derived from the config is built first and published with one assignment, so a poll
+        running in another thread sees the old judgement or the new one, never half of each.
+        """
+        judgement = Judgement(
+            config,
+            EvidenceEngine(config.commitments, config.watchlist.category_defaults),
+            Tracker(config.commitments, config.watchlist.policy, config.alerts.reminder_days),
+            Alerter(config),
+        )
         self.store.sync_sources(config.sources.sources, config.sources.interval_for)
         announced = {
             c.id: dt.datetime.combine(c.announced, dt.time(), tzinfo=dt.UTC) for c in config.commitments
         }
-        return self.store.sync_commitments([c.id for c in config.commitments], self.clock(), announced)
+        added = self.store.sync_commitments([c.id for c in config.commitments], self.clock(), announced)
+        self._judgement = judgement
+        return added
+
+    @property
+    def judgement(self) -> Judgement:
+        """The judgement pinned for this thread's transaction, else the latest published one."""
+        pinned: Judgement | None = getattr(self._pinned, "judgement", None)
+        return pinned or self._judgement
+
+    @contextlib.contextmanager
+    def _pin(self) -> Iterator[Judgement]:
+        """Hold one judgement for a whole transaction, whatever a reload publishes meanwhile."""
+        outer = getattr(self._pinned, "judgement", None)
+        self._pinned.judgement = outer or self._judgement
+        try:
+            yield self._pinned.judgement
+        finally:
+            self._pinned.judgement = outer
+
+    @property
+    def config(self) -> Config:
+        return self.judgement.config
+
+    @property
+    def engine(self) -> EvidenceEngine:
+        return self.judgement.engine
+
+    @property
+    def tracker(self) -> Tracker:
+        return self.judgement.tracker
+
+    @property
+    def alerter(self) -> Alerter:
+        return self.judgement.alerter
 
     # --- ingest ----------------------------------------------------------------------------------
 
     def ingest(self, source: SourceRow, feed: ParsedFeed, fetched_at: dt.datetime) -> IngestOutcome:
         """Store a parsed document's entries and act on what they say, in one transaction."""
-        with self.store.session() as session:
+        with self._pin(), self.store.session() as session:
             outcome = self.ingest_in(session, source, feed, fetched_at)
         return outcome
 
@@ -263,7 +316,7 @@ class Monitor:
 
     def check_deadlines(self, now: dt.datetime | None = None) -> list[StatusChangeRow]:
         now = now or self.clock()
-        with self.store.session() as session:
+        with self._pin(), self.store.session() as session:
             events = self.tracker.check_deadlines(session, now)
             self.alerter.enqueue(session, events, now)
         changes = [e.change for e in events if e.change is not None]
@@ -283,7 +336,7 @@ class Monitor:
             return outcome
         now = self.clock()
         new_evidence: list[EvidenceRow] = []
-        with self.store.session() as session:
+        with self._pin(), self.store.session() as session:
             rows = session.exec(
                 select(EntryRow, SourceRow)
                 .where(EntryRow.source_id == SourceRow.id)
@@ -332,7 +385,7 @@ class Monitor:
     def _record_poll(
         self, source_id: int, result: FetchResult, feed: ParsedFeed | None, now: dt.datetime
     ) -> None:
-        with self.store.session() as session:
+        with self._pin(), self.store.session() as session:
             row = session.get(SourceRow, source_id)
             if row is None:
                 return

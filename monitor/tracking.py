@@ -110,7 +110,10 @@ class Tracker:
         self.reminder_days = tuple(sorted(set(reminder_days)))
 
     def _row(self, session: Session, commitment_id: str, now: dt.datetime) -> CommitmentRow:
-        row = session.get(CommitmentRow, commitment_id)
+        """The commitment's row, locked for this transaction: two polls judging the same commitment at
+        once (PostgreSQL, several threads or workers) must not both move it. A no-op lock on SQLite,
+        where writers are serialised anyway."""
+        row = session.get(CommitmentRow, commitment_id, with_for_update=True, populate_existing=True)
         if row is None:
             row = CommitmentRow(id=commitment_id, status="pending", status_since=now, updated_at=now)
             session.add(row)
@@ -147,6 +150,8 @@ class Tracker:
     def on_evidence(self, session: Session, new: Sequence[EvidenceRow], now: dt.datetime) -> list[TrackEvent]:
         """React to freshly stored evidence (already flushed, so it has ids)."""
         events: list[TrackEvent] = []
+        for commitment_id in sorted({ev.commitment_id for ev in new} & set(self.commitments)):
+            self._row(session, commitment_id, now)  # lock in one global order, so two polls cannot deadlock
         for ev in sorted(new, key=lambda e: (as_utc(e.published) or now, e.id or 0)):
             commitment = self.commitments.get(ev.commitment_id)
             if commitment is None:
@@ -175,7 +180,7 @@ class Tracker:
             return []
         support = [ev]
         if ev.signal in NEEDS_CORROBORATION:
-            support = self._supporting(session, commitment.id, ev.signal, at)
+            support = self._supporting(session, row, ev.signal, at)
             publishers, official = story_publishers(support)
             if not official and len(publishers) < self.policy.min_independent_publishers:
                 return self._unconfirmed(commitment, ev, len(publishers))
@@ -212,17 +217,36 @@ class Tracker:
         return []
 
     def _supporting(
-        self, session: Session, commitment_id: str, signal: str, at: dt.datetime
+        self, session: Session, row: CommitmentRow, signal: str, at: dt.datetime
     ) -> list[EvidenceRow]:
+        """Same-signal evidence that may corroborate a report published at ``at``."""
         window = dt.timedelta(days=self.policy.corroboration_window_days)
         rows = session.exec(
             select(EvidenceRow)
-            .where(EvidenceRow.commitment_id == commitment_id)
+            .where(EvidenceRow.commitment_id == row.id)
             .where(EvidenceRow.signal == signal)
             .where(col(EvidenceRow.confidence) >= self.policy.min_confidence)
             .order_by(col(EvidenceRow.published), col(EvidenceRow.id))
         ).all()
-        return [r for r in rows if abs((as_utc(r.published) or at) - at) <= window]
+        return self._still_standing(
+            session, row, [r for r in rows if abs((as_utc(r.published) or at) - at) <= window]
+        )
+
+    def _still_standing(
+        self, session: Session, row: CommitmentRow, evidence: list[EvidenceRow]
+    ) -> list[EvidenceRow]:
+        """Evidence a later verdict overturned does not count again: once the status moved on evidence
+        (or by hand), only reports published since then may corroborate a new move. A move made by the
+        calendar overturns nothing anyone reported, so it sets no such limit."""
+        last = session.exec(
+            select(StatusChangeRow)
+            .where(StatusChangeRow.commitment_id == row.id)
+            .order_by(col(StatusChangeRow.at).desc(), col(StatusChangeRow.id).desc())
+        ).first()
+        if last is None or last.kind == "deadline":
+            return evidence
+        since = as_utc(last.at)
+        return [r for r in evidence if since is None or (as_utc(r.published) or since) >= since]
 
     def _unconfirmed(self, commitment: Commitment, ev: EvidenceRow, publishers: int) -> list[TrackEvent]:
         reason = (
@@ -244,7 +268,7 @@ class Tracker:
     def _extension(
         self, session: Session, commitment: Commitment, row: CommitmentRow, ev: EvidenceRow, at: dt.datetime
     ) -> list[TrackEvent]:
-        support = self._supporting(session, commitment.id, "extended", at)
+        support = self._supporting(session, row, "extended", at)
         publishers, official = story_publishers(support)
         if not official and len(publishers) < self.policy.min_independent_publishers:
             return self._unconfirmed(commitment, ev, len(publishers))
@@ -316,15 +340,19 @@ class Tracker:
             row.pace_alerted = False
         if reached >= 100 and row.status in ALLOWED_FROM["fulfilled"]:
             window = dt.timedelta(days=self.policy.corroboration_window_days)
-            support = [
-                r
-                for r in session.exec(
-                    select(EvidenceRow)
-                    .where(EvidenceRow.commitment_id == commitment.id)
-                    .where(col(EvidenceRow.quantity_value) >= target.value)
-                ).all()
-                if abs((as_utc(r.published) or at) - at) <= window
-            ]
+            support = self._still_standing(
+                session,
+                row,
+                [
+                    r
+                    for r in session.exec(
+                        select(EvidenceRow)
+                        .where(EvidenceRow.commitment_id == commitment.id)
+                        .where(col(EvidenceRow.quantity_value) >= target.value)
+                    ).all()
+                    if abs((as_utc(r.published) or at) - at) <= window
+                ],
+            )
             publishers, official = story_publishers(support)
             if official or len(publishers) >= self.policy.min_independent_publishers:
                 reason = f"target reached: {reason_for_quantity(ev, target.value, target.unit)}"
@@ -336,7 +364,7 @@ class Tracker:
         """Overdue and expired commitments, and reminders before due and end dates."""
         events: list[TrackEvent] = []
         today = now.date()
-        for commitment in self.commitments.values():
+        for _, commitment in sorted(self.commitments.items()):  # the same lock order as on_evidence
             row = self._row(session, commitment.id, now)
             if row.archived:
                 continue

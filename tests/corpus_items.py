@@ -47,7 +47,9 @@ class CorpusItem:
 
     def report(self) -> Report:
         """The item as the engine sees it; its id is ``file#key`` so explanations name it."""
-        return Report(f"{self.file}#{self.key}", self.title, self.summary, self.published, self.link, self.source)
+        return Report(
+            f"{self.file}#{self.key}", self.title, self.summary, self.published, self.link, self.source
+        )
 
 
 def _when(value: object) -> dt.datetime | None:
@@ -70,7 +72,13 @@ def _xml_items(root: Path, path: Path) -> Iterator[CorpusItem]:
     parsed = parse_feed(path.read_bytes())
     for entry in parsed.entries:
         yield CorpusItem(
-            rel, entry.guid or entry.link, entry.title, entry.summary, entry.published, entry.link, parsed.title
+            rel,
+            entry.guid or entry.link,
+            entry.title,
+            entry.summary,
+            entry.published,
+            entry.link,
+            parsed.title,
         )
 
 
@@ -96,7 +104,15 @@ def _csv_items(root: Path, path: Path) -> Iterator[CorpusItem]:
     with path.open(encoding="utf-8", newline="") as handle:
         for row in csv.DictReader(handle):
             url = row.get("url") or ""
-            yield CorpusItem(rel, url, row.get("title") or "", "", _when(row.get("published")), url, row.get("source") or "")
+            yield CorpusItem(
+                rel,
+                url,
+                row.get("title") or "",
+                "",
+                _when(row.get("published")),
+                url,
+                row.get("source") or "",
+            )
 
 
 _SECTION = re.compile(r"^## (\d+)\. (.*)$", re.M)

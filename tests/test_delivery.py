@@ -523,3 +523,29 @@ def test_a_tag_no_target_carries_falls_back_to_untagged_targets(tmp_path: Path) 
     assert deliverer.targets_for(farm) == [plain]
     assert deliverer.targets_for(AlertRow(key="o", kind="ops", tags='["ops"]')) == [ops]
     store.close()
+
+
+async def test_fixing_a_failing_url_delivers_and_closes_the_alert(tmp_path: Path, config_dir: Path) -> None:
+    """A target answers 500; the operator fixes the URL; the alert is sent once at the new URL and is
+    'sent', with no false 'not delivered' ops alert for the target that left the config."""
+    from monitor.delivery import Alerter
+
+    with JsonReceiver(fail_first=1000) as bad, JsonReceiver() as good:
+        (config_dir / "notify.yaml").write_text(f"version: 1\nurls:\n  - {bad.url('/hook')}\n")
+        store = Store(f"sqlite:///{tmp_path / 'fix.sqlite'}")
+        now = dt.datetime(2026, 1, 5, 9, tzinfo=dt.UTC)
+        config = load_config(config_dir)
+        with store.session() as s:
+            Alerter(config).enqueue_ops(s, "probe", "probe subject", "probe body", now)
+        await Deliverer(store, config).deliver_due(now)
+        assert store.alerts()[0].state == "pending"
+        (config_dir / "notify.yaml").write_text(f"version: 1\nurls:\n  - {good.url('/hook')}\n")
+        fixed = Deliverer(store, load_config(config_dir))
+        for hours in (1, 2, 48):
+            await fixed.deliver_due(now + dt.timedelta(hours=hours))
+        alerts = store.alerts()
+        states = {d.state for d in store.deliveries(alerts[-1].id or 0)}
+        store.close()
+    assert [p.title for p in good.posts] == ["probe subject"]
+    assert [(a.key, a.state) for a in alerts] == [("probe", "sent")]
+    assert states == {"sent", "obsolete"}

@@ -149,3 +149,39 @@ def test_status_and_history_commands(config_dir: Path, sqlite_url: str, capsys: 
     )
     history = capsys.readouterr().out  # type: ignore[attr-defined]
     assert "STATUS in_progress -> fulfilled" in history and "https://www.whitehouse.gov/n/1" in history
+
+
+def test_a_reload_during_a_transaction_does_not_change_its_judgement(
+    config_dir: Path, sqlite_url: str
+) -> None:
+    """A transaction keeps the config, engine, tracker and alerter it started with; a reload published
+    meanwhile (from the watcher thread or SIGHUP) applies to the next transaction, as a whole."""
+    import dataclasses
+    import threading
+
+    from monitor.config import load_config
+    from monitor.pipeline import Monitor
+    from monitor.store import Store
+
+    full = load_config(config_dir)
+    gone = "cn-rare-earth-controls-suspension"
+    smaller = dataclasses.replace(
+        full,
+        watchlist=full.watchlist.model_copy(
+            update={"commitments": [c for c in full.commitments if c.id != gone]}
+        ),
+    )
+    store = Store(sqlite_url)
+    monitor = Monitor(full, store)
+    seen: list[tuple[bool, bool, bool]] = []
+    with monitor._pin():
+        before = monitor.judgement
+        reload = threading.Thread(target=monitor.apply_config, args=(smaller,))
+        reload.start()
+        reload.join()
+        ids = {c.id for c in monitor.config.commitments}
+        seen.append((gone in ids, monitor.engine is before.engine, gone in monitor.tracker.commitments))
+    after = {c.id for c in monitor.config.commitments}
+    store.close()
+    assert seen == [(True, True, True)]
+    assert gone not in after and gone not in monitor.tracker.commitments

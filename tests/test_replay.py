@@ -238,3 +238,22 @@ def test_a_database_from_an_older_version_gains_new_columns(tmp_path: Path) -> N
         assert "official_party" in columns
     finally:
         store.close()
+
+
+def test_replay_skips_only_its_own_alerts(
+    tmp_path: Path, config_dir: Path, sqlite_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A daemon's undelivered alert in the same database survives a plain replay."""
+    from monitor.config import load_config
+    from monitor.delivery import Alerter
+
+    store = Store(sqlite_url)
+    with store.session() as s:
+        Alerter(load_config(config_dir)).enqueue_ops(s, "daemon-alert", "Source failing: X", "down", utcnow())
+    a = tmp_path / "a.xml"
+    a.write_bytes(feed("https://www.whitehouse.gov", "WH", [IN_FORCE_A]))
+    assert _replay(capsys, config_dir, sqlite_url, a)  # the official report moves the status
+    states = {x.key: x.state for x in store.alerts()}
+    store.close()
+    assert states.pop("daemon-alert") == "pending"
+    assert states and set(states.values()) == {"skipped"}

@@ -41,3 +41,59 @@ async def test_two_workers_share_the_outbox_without_double_sends(config_dir: Pat
         titles = Counter(p.title for p in receiver.posts)
         assert len(receiver.posts) == 2 * len(config.commitments)
         assert all(count == 1 for count in titles.values()), titles
+
+
+def test_two_polls_judging_one_commitment_at_once_move_it_once(config_dir: Path, pg_url: str) -> None:
+    """Two official reports of the same fact in two concurrent transactions: one status change."""
+    import datetime as dt
+    import threading
+
+    from sqlmodel import select
+
+    from monitor.store import EvidenceRow, StatusChangeRow
+
+    config = load_config(config_dir)
+    store = Store(pg_url)
+    monitor = Monitor(config, store)
+    cid = "cn-rare-earth-controls-suspension"
+    when = dt.datetime(2025, 11, 12, tzinfo=dt.UTC)
+    first_done, release_first = threading.Event(), threading.Event()
+
+    def judge(host: str, hold: bool) -> None:
+        with store.session() as s:
+            ev = EvidenceRow(
+                commitment_id=cid,
+                signal="fulfilled",
+                confidence=0.9,
+                sentence="in force",
+                publisher=host,
+                official=True,
+                link=f"https://{host}/x",
+                title=host,
+                story_key=host,
+                published=when,
+            )
+            s.add(ev)
+            s.flush()
+            monitor.tracker.on_evidence(s, [ev], when)
+            if hold:  # commit only after the other transaction has started judging
+                first_done.set()
+                release_first.wait(10)
+
+    def second() -> None:
+        first_done.wait(10)
+        threading.Timer(1.0, release_first.set).start()
+        judge("english.www.gov.cn", hold=False)
+
+    threads = [
+        threading.Thread(target=judge, args=("www.mofcom.gov.cn", True)),
+        threading.Thread(target=second),
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    with store.session() as s:
+        changes = s.exec(select(StatusChangeRow).where(StatusChangeRow.commitment_id == cid)).all()
+    store.close()
+    assert [(c.from_status, c.to_status) for c in changes] == [("pending", "fulfilled")]

@@ -244,3 +244,21 @@ def test_two_sides_disagreeing_officially_is_flagged_once(
     rows = {r["commitment"]: r for r in map(json.loads, capsys.readouterr().out.splitlines())}
     assert rows[cid]["sides"] == "China: fulfilled, US: broken"
     assert rows["cn-soybean-purchases-2025"]["sides"] == "stated by US only"
+
+
+def test_evidence_a_later_verdict_overturned_does_not_count_again(
+    setup: tuple[Config, Store, Tracker],
+) -> None:
+    """Two outlets said broken, then the ministry said fulfilled: one blog saying broken again is not
+    confirmed by the two overturned reports."""
+    _, store, tracker = setup
+    cid = "cn-rare-earth-controls-suspension"
+    day = dt.timedelta(days=1)
+    assert _evidence(store, tracker, cid, "broken", "scmp.com", when=NOW) == ["unconfirmed:"]
+    assert _evidence(store, tracker, cid, "broken", "reuters.com", when=NOW + day) == ["status_change:broken"]
+    got = _evidence(store, tracker, cid, "fulfilled", "mofcom.gov.cn", official=True, when=NOW + 2 * day)
+    assert got == ["status_change:fulfilled"]
+    assert _evidence(store, tracker, cid, "broken", "someblog.net", when=NOW + 5 * day) == ["unconfirmed:"]
+    assert _status(store, cid) == "fulfilled"
+    # a second outlet after the verdict does confirm it
+    assert _evidence(store, tracker, cid, "broken", "ft.com", when=NOW + 6 * day) == ["status_change:broken"]
