@@ -28,11 +28,20 @@ Handler = Callable[[argparse.Namespace], int]
 
 
 def _config(args: argparse.Namespace) -> Config:
-    return load_config(args.config_dir)
+    """Load the config and register its secrets for redaction before anything can log them."""
+    from monitor.observability import REDACTOR
+
+    config = load_config(args.config_dir)
+    REDACTOR.add_config(config)
+    return config
 
 
 def _db(args: argparse.Namespace) -> str:
-    return str(args.db or default_db_url())
+    from monitor.observability import REDACTOR
+
+    url = str(args.db or default_db_url())
+    REDACTOR.add_db_url(url)
+    return url
 
 
 def _parse_when(value: str | None) -> dt.datetime | None:

@@ -543,9 +543,19 @@ def _notify_item(item: Any) -> tuple[str | None, set[str]]:
 
 
 def _apprise_instance(url: str) -> object | None:
+    """Ask Apprise whether it understands a URL. Apprise logs the URL it loads at DEBUG, with only the
+    password hidden (tokens in paths stay), so its logger is kept at WARNING while we ask."""
+    import logging
+
     import apprise
 
-    return apprise.Apprise.instantiate(url)
+    apprise_log = logging.getLogger("apprise")
+    level = apprise_log.level
+    apprise_log.setLevel(max(level, logging.WARNING))
+    try:
+        return apprise.Apprise.instantiate(url)
+    finally:
+        apprise_log.setLevel(level)
 
 
 _URL = re.compile(r"^(?P<scheme>[a-z][a-z0-9+.-]*)://(?P<rest>.*)$", re.I | re.S)

@@ -250,17 +250,22 @@ def parse_http_date(value: str | None) -> dt.datetime | None:
     return parsed
 
 
+# A server may ask for any wait; beyond a day it is a misconfiguration, and a huge number must not
+# overflow a timer or silence a host forever. Each source's max_interval bounds it further.
+MAX_RETRY_AFTER = 86400.0
+
+
 def parse_retry_after(value: str | None, now: dt.datetime | None = None) -> float | None:
     """Retry-After in seconds from now: delta-seconds or an HTTP-date; never negative."""
     if not value:
         return None
     value = value.strip()
     if value.isdigit():
-        return float(value)
+        return min(float(value[:12]), MAX_RETRY_AFTER)
     when = parse_http_date(value)
     if when is None:
         return None
-    return max(0.0, (when - (now or dt.datetime.now(dt.UTC))).total_seconds())
+    return min(MAX_RETRY_AFTER, max(0.0, (when - (now or dt.datetime.now(dt.UTC))).total_seconds()))
 
 
 _MAX_AGE = re.compile(r"(?:^|[,\s])max-age\s*=\s*\"?(\d+)", re.IGNORECASE)
@@ -611,18 +616,3 @@ def plan_next_poll(
         reason = f"publisher asks {_human(base)} ({label})"
     delay = _clamp(base * jitter, min_interval, max_interval)
     return PollPlan(delay, reason)
-
-
-def next_poll_delay(interval: float, max_interval: float, result: FetchResult, failures: int) -> float:
-    """Kept for the first pipeline draft; prefer `plan_next_poll`."""
-    return plan_next_poll(
-        interval=interval,
-        min_interval=min(interval, 60.0),
-        max_interval=max_interval,
-        result=result,
-        failures=failures,
-    ).delay_seconds
-
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)

@@ -16,7 +16,8 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import insert
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
 from monitor.config import Config
@@ -201,15 +202,17 @@ class Monitor:
         if fresh:
             # One multi-row INSERT ... RETURNING for the document: ORM objects per entry cost more than
             # the parse itself on a cold ingest.
-            ids = (
-                session.execute(
-                    insert(EntryRow).returning(col(EntryRow.id), sort_by_parameter_order=True),
-                    fresh,
-                )
-                .scalars()
-                .all()
+            # ON CONFLICT DO NOTHING: a second worker that stored the same entry a moment ago (its lease
+            # ran out mid-poll) costs nothing instead of rolling back this whole poll.
+            dialect_insert = postgresql_insert if self.store.is_postgres else sqlite_insert
+            statement = (
+                dialect_insert(EntryRow)
+                .on_conflict_do_nothing(index_elements=["source_id", "dedup_key"])
+                .returning(col(EntryRow.id), col(EntryRow.dedup_key))
             )
-            stored += [StoredEntry.of_values(i, values) for i, values in zip(ids, fresh, strict=True)]
+            ids = {key: entry_id for entry_id, key in session.execute(statement, fresh).all()}
+            fresh = [values for values in fresh if values["dedup_key"] in ids]
+            stored += [StoredEntry.of_values(ids[str(values["dedup_key"])], values) for values in fresh]
         outcome.new_entries = len(fresh)
         for entry_view in stored:
             new_evidence += self._evidence_for(session, source, entry_view, fetched_at)
@@ -356,7 +359,10 @@ class Monitor:
     async def poll_due(self, fetcher: Fetcher, limit: int = 100, concurrency: int = 8) -> list[str]:
         """Poll every source whose time has come; returns one outcome word per source."""
         now = self.clock()
-        rows = await asyncio.to_thread(self.store.claim_due_sources, now, 300.0, limit)
+        # The lease must outlast the slowest poll of the batch (each fetch is bounded by the deadline, and
+        # `concurrency` run at once), or a second worker could take a source still being polled.
+        lease = fetcher.deadline * -(-limit // concurrency) + 60.0
+        rows = await asyncio.to_thread(self.store.claim_due_sources, now, lease, limit)
         gate = asyncio.Semaphore(concurrency)
 
         async def one(row: SourceRow) -> str:
@@ -378,9 +384,32 @@ class Monitor:
                     parse_error_kind(exc),
                     str(exc),
                 )
+            except Exception as exc:  # a parser bug must not stop this source being polled for good
+                log.exception("%s: parsing failed", row.name, extra={"source": row.name})
+                result.outcome, result.error_kind = "error", "internal"
+                result.error_message = f"{type(exc).__name__}: {exc}"[:500]
         now = self.clock()
-        await asyncio.to_thread(self._record_poll, row.id or 0, result, feed, now)
+        try:
+            await asyncio.to_thread(self._record_poll, row.id or 0, result, feed, now)
+        except Exception as exc:  # the ingest rolled back: record the failure, so the source backs off
+            log.exception(
+                "%s: storing the poll failed; recorded as a failure", row.name, extra={"source": row.name}
+            )
+            failed = FetchResult(
+                "error", row.url, error_kind="internal", error_message=f"{type(exc).__name__}: {exc}"[:500]
+            )
+            await asyncio.to_thread(self._record_poll, row.id or 0, failed, None, now)
+            return "error"
         return result.outcome
+
+    def _bounds(self, row: SourceRow) -> tuple[float, float]:
+        """The source's min and max poll intervals: its own in sources.yaml, else the defaults."""
+        configured = next((c for c in self.config.sources.sources if c.name == row.name), None)
+        defaults = self.config.sources.defaults
+        return (
+            (configured and configured.min_interval) or defaults.min_interval,
+            (configured and configured.max_interval) or defaults.max_interval,
+        )
 
     def _record_poll(
         self, source_id: int, result: FetchResult, feed: ParsedFeed | None, now: dt.datetime
@@ -392,7 +421,8 @@ class Monitor:
             row.lease_until = None
             if result.error_kind == "host_backoff":
                 # Another source on this host was told to wait: a deferral, not this source's failure.
-                row.next_poll_at = now + dt.timedelta(seconds=result.retry_after or row.interval_seconds)
+                wait = min(result.retry_after or row.interval_seconds, self._bounds(row)[1])
+                row.next_poll_at = now + dt.timedelta(seconds=wait)
                 session.add(row)
                 return
             row.polls += 1
@@ -413,8 +443,7 @@ class Monitor:
                         len(outcome.changes),
                         extra={"source": row.name},
                     )
-            configured = next((c for c in self.config.sources.sources if c.name == row.name), None)
-            defaults = self.config.sources.defaults
+            min_interval, max_interval = self._bounds(row)
             recent = session.exec(
                 select(EntryRow.published)
                 .where(EntryRow.source_id == row.id)
@@ -424,8 +453,8 @@ class Monitor:
             ).all()
             plan = plan_next_poll(
                 interval=row.interval_seconds,
-                min_interval=(configured and configured.min_interval) or defaults.min_interval,
-                max_interval=(configured and configured.max_interval) or defaults.max_interval,
+                min_interval=min_interval,
+                max_interval=max_interval,
                 result=result,
                 failures=row.consecutive_failures,
                 ttl_seconds=feed.ttl_seconds if feed else None,

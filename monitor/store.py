@@ -20,7 +20,7 @@ from typing import Any
 
 from sqlalchemy import Column, Index, Text, UniqueConstraint, event, text
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import ArgumentError, IntegrityError, OperationalError
 from sqlmodel import Field, Session, SQLModel, col, create_engine, select
 
 from monitor.errors import StorageError
@@ -274,6 +274,8 @@ class Store:
             add_missing_columns(self.engine)
         except OperationalError as exc:
             raise StorageError(f"cannot open database {redact_db_url(url)}: {exc.orig}") from exc
+        except (ArgumentError, ValueError, ImportError) as exc:  # a malformed URL or an unknown driver
+            raise StorageError(f"cannot use database URL {redact_db_url(url)}: {exc}") from exc
         self.is_postgres = self.engine.dialect.name == "postgresql"
 
     def close(self) -> None:
@@ -312,10 +314,12 @@ class Store:
                     row.url = src.url
                     row.configured_url = src.url
                     row.etag = row.last_modified = row.body_hash = None
+                    if row.disabled_reason == "410 Gone":  # a new URL deserves a fresh try
+                        row.enabled, row.disabled_reason = True, None
                 row.official = src.official
                 if not src.enabled:
                     row.enabled, row.disabled_reason = False, "disabled in sources.yaml"
-                elif row.disabled_reason == "disabled in sources.yaml":
+                elif row.disabled_reason in ("disabled in sources.yaml", "removed from sources.yaml"):
                     row.enabled, row.disabled_reason = True, None
                 row.interval_seconds = float(interval_for(src))
                 s.add(row)

@@ -11,7 +11,7 @@ import os
 import re
 from xml.sax.saxutils import escape
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from monitor.errors import NotAFeedError
@@ -113,6 +113,15 @@ def test_generated_feeds_round_trip_text_and_keep_every_item(
         body = raw.encode(encoding)
     except UnicodeEncodeError:
         body = raw.replace(f'encoding="{encoding}"', 'encoding="utf-8"').encode("utf-8")
+    if encoding in ("iso-8859-1", "windows-1252") and not body.isascii():
+        # parse.py deliberately reads single-byte-labelled bodies that are valid UTF-8 as UTF-8 (servers
+        # mislabel UTF-8 far more often than real Latin-1 text forms valid UTF-8, e.g. "Æ¡"); such
+        # generated documents are outside what the round trip can promise.
+        try:
+            body.decode("utf-8")
+            assume(False)
+        except UnicodeDecodeError:
+            pass
     feed = parse_or_reject(body)
     assert feed is not None
     expected = [" ".join(title.split()) for title, _, _ in items]

@@ -422,3 +422,11 @@ def test_gone_plans_the_maximum() -> None:
         plan_next_poll(interval=60, min_interval=30, max_interval=999, result=gone, failures=1).delay_seconds
         == 999
     )
+
+
+def test_retry_after_is_capped_so_a_huge_value_cannot_silence_a_host() -> None:
+    from monitor.fetch import MAX_RETRY_AFTER, parse_retry_after
+
+    assert parse_retry_after("99999999999999999999") == MAX_RETRY_AFTER
+    assert parse_retry_after("Fri, 31 Dec 9999 23:59:59 GMT") == MAX_RETRY_AFTER
+    assert parse_retry_after("120") == 120.0

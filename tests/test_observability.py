@@ -229,3 +229,33 @@ def test_every_metric_in_the_alert_rules_exists(tmp_path: Path) -> None:
     exported = set(re.findall(r"^(trade_monitor_[a-z_]+)", generate_latest(m.registry).decode(), re.M))
     assert wanted <= exported, wanted - exported
     store.close()
+
+
+def test_cli_commands_never_print_notify_secrets_even_at_debug(config_dir: Path, tmp_path: Path) -> None:
+    """Apprise logs the URLs it loads and posts to at DEBUG; tokens in their paths must not show."""
+    import subprocess
+    import sys
+
+    (config_dir / "notify.yaml").write_text(
+        "version: 1\nurls:\n  - json://apiuser:S3CRETPW1@127.0.0.1:9/hooks/T0KENPATH2?token=ABCSECRET9\n"
+    )
+    db = f"sqlite:///{tmp_path / 'x.sqlite'}"
+    for command in (["check-config"], ["notify", "test"], ["status", "--db", db]):
+        run = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "monitor.cli",
+                "--log-level",
+                "DEBUG",
+                *command,
+                "--config-dir",
+                str(config_dir),
+            ],
+            capture_output=True,
+            text=True,
+        )
+        output = run.stdout + run.stderr
+        assert "127.0.0.1" in output or command[0] == "status"  # the command did run and talk about it
+        for secret in ("S3CRETPW1", "T0KENPATH2", "ABCSECRET9"):
+            assert secret not in output, (command, secret)

@@ -185,3 +185,26 @@ def test_a_reload_during_a_transaction_does_not_change_its_judgement(
     store.close()
     assert seen == [(True, True, True)]
     assert gone not in after and gone not in monitor.tracker.commitments
+
+
+def test_a_source_removed_and_put_back_is_polled_again(config_dir: Path, sqlite_url: str) -> None:
+    from monitor.config import load_config
+    from monitor.pipeline import Monitor
+    from monitor.store import Store
+
+    write_sources(
+        config_dir, [("A", "https://a.example/feed", False), ("B", "https://b.example/feed", False)]
+    )
+    store = Store(sqlite_url)
+    monitor = Monitor(load_config(config_dir), store)
+    write_sources(config_dir, [("A", "https://a.example/feed", False)])
+    monitor.apply_config(load_config(config_dir))
+    removed = store.source_by_name("B")
+    assert removed is not None and not removed.enabled
+    write_sources(
+        config_dir, [("A", "https://a.example/feed", False), ("B", "https://b.example/feed", False)]
+    )
+    monitor.apply_config(load_config(config_dir))
+    back = store.source_by_name("B")
+    store.close()
+    assert back is not None and back.enabled and back.disabled_reason is None

@@ -97,3 +97,58 @@ def test_two_polls_judging_one_commitment_at_once_move_it_once(config_dir: Path,
         changes = s.exec(select(StatusChangeRow).where(StatusChangeRow.commitment_id == cid)).all()
     store.close()
     assert [(c.from_status, c.to_status) for c in changes] == [("pending", "fulfilled")]
+
+
+def test_two_workers_storing_the_same_document_keep_one_copy(config_dir: Path, pg_url: str) -> None:
+    """A worker whose lease ran out mid-poll and the worker that took over both store one document:
+    the entries exist once and neither poll fails."""
+    import datetime as dt
+    import threading
+
+    from sqlmodel import func, select
+
+    from monitor.parse import parse_feed
+    from monitor.store import EntryRow
+
+    store = Store(pg_url)
+    monitor = Monitor(load_config(config_dir), store)
+    source = store.ensure_source("shared", "https://ledger.example/feed")
+    body = (
+        b'<rss version="2.0"><channel><title>t</title>'
+        + b"".join(
+            f"<item><title>Story {n}</title><guid>g{n}</guid><description>Rain.</description></item>".encode()
+            for n in range(5)
+        )
+        + b"</channel></rss>"
+    )
+    feed = parse_feed(body, {}, None)
+    when = dt.datetime(2025, 11, 12, tzinfo=dt.UTC)
+    first_done, release_first = threading.Event(), threading.Event()
+    outcomes: list[int] = []
+    errors: list[str] = []
+
+    def ingest(hold: bool) -> None:
+        try:
+            with store.session() as s:
+                outcomes.append(monitor.ingest_in(s, source, feed, when).new_entries)
+                if hold:
+                    first_done.set()
+                    release_first.wait(10)
+        except Exception as exc:
+            errors.append(repr(exc))
+
+    def second() -> None:
+        first_done.wait(10)
+        threading.Timer(1.0, release_first.set).start()
+        ingest(hold=False)
+
+    threads = [threading.Thread(target=ingest, args=(True,)), threading.Thread(target=second)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    with store.session() as s:
+        stored = s.exec(select(func.count()).select_from(EntryRow)).one()
+    store.close()
+    assert errors == []
+    assert stored == 5 and sorted(outcomes) == [0, 5]

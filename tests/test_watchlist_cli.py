@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from email.utils import format_datetime
 from pathlib import Path
 
 import pytest
@@ -124,7 +126,14 @@ def test_set_status_records_alerts_and_evidence_can_move_it_again(
 
     monitor = Monitor(load_config(config_dir), store)
     source = store.ensure_source("Local wire", "http://127.0.0.1:9/feed.xml", official=True)
+    # an older report arriving late does not overturn the decision; one published after it can
     monitor.ingest_document(source, rss(FENTANYL_ITEM), None, utcnow())
+    row = store.commitment(cid)
+    assert row is not None and row.status == "broken"
+    later = format_datetime(utcnow() + dt.timedelta(minutes=5), usegmt=True)
+    monitor.ingest_document(
+        source, rss((*FENTANYL_ITEM[:2], FENTANYL_ITEM[2] + "-update", later)), None, utcnow()
+    )
     row = store.commitment(cid)
     assert row is not None and row.status == "fulfilled"
     changes, _ = store.history(cid)
