@@ -8,9 +8,11 @@ touches one module.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
+import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -277,14 +279,21 @@ class Store:
         except (ArgumentError, ValueError, ImportError) as exc:  # a malformed URL or an unknown driver
             raise StorageError(f"cannot use database URL {redact_db_url(url)}: {exc}") from exc
         self.is_postgres = self.engine.dialect.name == "postgresql"
+        self._turn: contextlib.AbstractContextManager[object] = (
+            contextlib.nullcontext() if self.is_postgres else threading.RLock()
+        )
 
     def close(self) -> None:
         self.engine.dispose()
 
     @contextmanager
     def session(self) -> Iterator[Session]:
-        """One transaction: committed when the block ends, rolled back if it raises."""
-        with Session(self.engine, expire_on_commit=False) as session:
+        """One transaction: committed when the block ends, rolled back if it raises.
+
+        On SQLite, transactions of this process take turns: SQLite admits one writer at a time, and its
+        busy handler makes a waiting thread sleep in growing steps, which costs far more than queueing.
+        """
+        with self._turn, Session(self.engine, expire_on_commit=False) as session:
             try:
                 yield session
                 session.commit()
