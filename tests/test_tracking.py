@@ -5,13 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlmodel import select
 
 from monitor.config import Config, load_config
 from monitor.store import CommitmentRow, EvidenceRow, Store
-from monitor.tracking import Tracker, expected_share
+from monitor.tracking import Tracker, TrackEvent, expected_share
 
 NOW = dt.datetime(2025, 11, 20, tzinfo=dt.UTC)
 
@@ -24,7 +25,7 @@ def setup(config_dir: Path, sqlite_url: str) -> tuple[Config, Store, Tracker]:
     return config, store, Tracker(config.commitments, config.watchlist.policy)
 
 
-def _evidence(
+def _track(
     store: Store,
     tracker: Tracker,
     commitment: str,
@@ -32,22 +33,26 @@ def _evidence(
     publisher: str,
     *,
     official: bool = False,
+    official_party: str | None = None,
     when: dt.datetime = NOW,
     title: str | None = None,
     quantity: float | None = None,
     new_date: dt.date | None = None,
-) -> list[str]:
+) -> list[TrackEvent]:
+    """Store one piece of evidence as the pipeline would and return what the tracker made of it."""
+    title = title or f"{publisher} {signal} {when}"
     with store.session() as s:
         ev = EvidenceRow(
             commitment_id=commitment,
             signal=signal,
             confidence=0.9,
-            sentence=f"{signal} said {publisher}",
+            sentence=f"{official_party or publisher} says {signal}",
             publisher=publisher,
-            official=official,
+            official=official or official_party is not None,
+            official_party=official_party,
             link=f"https://{publisher}/{signal}/{when:%s}",
-            title=title or f"{publisher} {signal} {when}",
-            story_key=(title or f"{publisher} {signal} {when}").lower(),
+            title=title,
+            story_key=title.lower(),
             published=when,
             quantity_value=quantity,
             quantity_unit="MMT" if quantity else None,
@@ -55,8 +60,15 @@ def _evidence(
         )
         s.add(ev)
         s.flush()
-        events = tracker.on_evidence(s, [ev], when)
-        return [f"{e.kind}:{e.change.to_status if e.change else ''}" for e in events]
+        return tracker.on_evidence(s, [ev], when)
+
+
+def _evidence(
+    store: Store, tracker: Tracker, commitment: str, signal: str, publisher: str, **kw: Any
+) -> list[str]:
+    """The events as "kind:new status" strings, for compact assertions."""
+    events = _track(store, tracker, commitment, signal, publisher, **kw)
+    return [f"{e.kind}:{e.change.to_status if e.change else ''}" for e in events]
 
 
 def _status(store: Store, cid: str) -> str:
@@ -187,56 +199,25 @@ def test_two_sides_disagreeing_officially_is_flagged_once(
     _, store, tracker = setup
     cid = "cn-nexperia-exports"
 
-    def said(party: str, signal: str, when: dt.datetime, publisher: str) -> list[str]:
-        with store.session() as s:
-            ev = EvidenceRow(
-                commitment_id=cid,
-                signal=signal,
-                confidence=0.9,
-                sentence=f"{party} says {signal}",
-                publisher=publisher,
-                official=True,
-                official_party=party,
-                link=f"https://{publisher}/x",
-                title=f"{party} {signal}",
-                story_key=f"{party} {signal}",
-                published=when,
-            )
-            s.add(ev)
-            s.flush()
-            events = tracker.on_evidence(s, [ev], when)
-            for e in events:
-                if e.kind == "disputed":
-                    text = render_event(e).text
-                    assert "disagree" in text and "US says broken" in text and "China said fulfilled" in text
-            return [e.kind for e in events]
+    def said(party: str, signal: str, when: dt.datetime, publisher: str) -> list[TrackEvent]:
+        return [
+            e
+            for e in _track(store, tracker, cid, signal, publisher, official_party=party, when=when)
+            if e.kind == "disputed"
+        ]
 
-    assert "disputed" not in said("China", "fulfilled", NOW, "mofcom.gov.cn")
-    assert "disputed" in said("US", "broken", NOW + dt.timedelta(days=1), "commerce.gov")
+    assert said("China", "fulfilled", NOW, "mofcom.gov.cn") == []
+    disputes = said("US", "broken", NOW + dt.timedelta(days=1), "commerce.gov")
+    text = render_event(disputes[0]).text
+    assert "disagree" in text and "US says broken" in text and "China said fulfilled" in text
     with store.session() as s:
         positions = official_positions(
             s.exec(select(EvidenceRow).where(EvidenceRow.commitment_id == cid)).all()
         )
     assert {p: e.signal for p, e in positions.items()} == {"China": "fulfilled", "US": "broken"}
     # the same disagreement repeated yields an event with the same key, so the outbox alerts once
-    with store.session() as s:
-        ev = EvidenceRow(
-            commitment_id=cid,
-            signal="broken",
-            confidence=0.9,
-            sentence="US repeats broken",
-            publisher="ustr.gov",
-            official=True,
-            official_party="US",
-            link="https://ustr.gov/y",
-            title="US broken again",
-            story_key="us broken again",
-            published=NOW + dt.timedelta(days=2),
-        )
-        s.add(ev)
-        s.flush()
-        keys = {e.key for e in tracker.on_evidence(s, [ev], NOW) if e.kind == "disputed"}
-    assert keys == {f"disputed:{cid}:China=fulfilled:US=broken"}
+    again = said("US", "broken", NOW + dt.timedelta(days=2), "ustr.gov")
+    assert {e.key for e in disputes + again} == {f"disputed:{cid}:China=fulfilled:US=broken"}
     # `status` shows each side's position, and who alone stated a one-sided promise
     from monitor.cli import main
 
