@@ -306,12 +306,19 @@ class Config:
         return source_official or self._official_domain(url_or_host) is not None
 
     def official_party(self, url_or_host: str, source_name: str = "") -> str | None:
-        """Which government an official report speaks for: its feed's ``party``, else its domain's."""
+        """Which government an official report speaks for: its feed's ``party``, else its domain's,
+        spelt as in the watchlist ("us" and "US" are one side)."""
+        party: str | None = None
         for source in self.sources.sources:
             if source.name == source_name and source.official and source.party:
-                return source.party
-        domain = self._official_domain(url_or_host)
-        return self.sources.official_parties().get(domain) if domain else None
+                party = source.party
+        if party is None:
+            domain = self._official_domain(url_or_host)
+            party = self.sources.official_parties().get(domain) if domain else None
+        if party is None:
+            return None
+        spelling = {c.party.lower(): c.party for c in self.watchlist.commitments}
+        return spelling.get(party.lower(), party)
 
     def _official_domain(self, url_or_host: str) -> str | None:
         host = _host_of(url_or_host)

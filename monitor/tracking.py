@@ -113,7 +113,11 @@ class Tracker:
         """The commitment's row, locked for this transaction: two polls judging the same commitment at
         once (PostgreSQL, several threads or workers) must not both move it. A no-op lock on SQLite,
         where writers are serialised anyway."""
-        row = session.get(CommitmentRow, commitment_id, with_for_update=True, populate_existing=True)
+        # FOR NO KEY UPDATE: it still makes two judges take turns, but does not collide with the key-share
+        # locks that inserting evidence (a foreign key to this row) already took, which FOR UPDATE would.
+        row = session.get(
+            CommitmentRow, commitment_id, with_for_update={"key_share": True}, populate_existing=True
+        )
         if row is None:
             row = CommitmentRow(id=commitment_id, status="pending", status_since=now, updated_at=now)
             session.add(row)
@@ -183,7 +187,7 @@ class Tracker:
             support = self._supporting(session, row, ev.signal, at)
             publishers, official = story_publishers(support)
             if not official and len(publishers) < self.policy.min_independent_publishers:
-                return self._unconfirmed(commitment, ev, len(publishers))
+                return self._unconfirmed(commitment, ev, support)
             why = "an official source" if official else f"{len(publishers)} independent publishers"
         else:
             why = ev.publisher or ev.source_name or "one report"
@@ -192,17 +196,27 @@ class Tracker:
         return [TrackEvent("status_change", commitment, SEVERITY[target], reason, change, list(support))]
 
     def _reconcile(self, session: Session, commitment: Commitment, ev: EvidenceRow) -> list[TrackEvent]:
-        """When one government's official word contradicts the other's latest, say so: users need to
+        """When one government's latest official word contradicts the other's, say so: users need to
         know the two sides disagree before either claim moves the status on its own."""
-        if not ev.official_party or ev.signal not in KEPT | NOT_KEPT:
+        if (
+            not ev.official_party
+            or ev.signal not in KEPT | NOT_KEPT
+            or ev.confidence < self.policy.min_confidence
+        ):
             return []
         rows = session.exec(
             select(EvidenceRow)
             .where(EvidenceRow.commitment_id == commitment.id)
             .where(col(EvidenceRow.official_party).is_not(None))
-            .where(col(EvidenceRow.official_party) != ev.official_party)
+            .where(col(EvidenceRow.confidence) >= self.policy.min_confidence)
         ).all()
-        for party, other in official_positions(rows).items():
+        positions = official_positions(rows)
+        latest = positions.get(ev.official_party)
+        if latest is None or latest.id != ev.id:
+            return []  # an older statement arriving late is not this side's position
+        for party, other in positions.items():
+            if party == ev.official_party:
+                continue
             if (ev.signal in KEPT and other.signal in NOT_KEPT) or (
                 ev.signal in NOT_KEPT and other.signal in KEPT
             ):
@@ -229,30 +243,45 @@ class Tracker:
             .order_by(col(EvidenceRow.published), col(EvidenceRow.id))
         ).all()
         return self._still_standing(
-            session, row, [r for r in rows if abs((as_utc(r.published) or at) - at) <= window]
+            session,
+            row,
+            [r for r in rows if abs((as_utc(r.published) or at) - at) <= window],
+            SIGNAL_TO_STATUS[signal],
         )
 
     def _still_standing(
-        self, session: Session, row: CommitmentRow, evidence: list[EvidenceRow]
+        self, session: Session, row: CommitmentRow, evidence: list[EvidenceRow], target: str
     ) -> list[EvidenceRow]:
-        """Evidence a later verdict overturned does not count again: once the status moved on evidence
-        (or by hand), only reports published since then may corroborate a new move. A move made by the
-        calendar overturns nothing anyone reported, so it sets no such limit."""
-        last = session.exec(
+        """Evidence a later verdict overturned does not count again: once evidence moved the status away
+        from ``target``, only reports published since then may corroborate a move back; and a human
+        decision is not overturned by reports published before it. Moves made by the calendar overturn
+        nothing anyone reported, so they set no such limit."""
+        overturned = session.exec(
             select(StatusChangeRow)
             .where(StatusChangeRow.commitment_id == row.id)
+            .where(
+                ((col(StatusChangeRow.from_status) == target) & (col(StatusChangeRow.kind) == "evidence"))
+                | (col(StatusChangeRow.kind) == "manual")
+            )
             .order_by(col(StatusChangeRow.at).desc(), col(StatusChangeRow.id).desc())
         ).first()
-        if last is None or last.kind == "deadline":
+        if overturned is None:
             return evidence
-        since = as_utc(last.at)
+        since = as_utc(overturned.at)
         return [r for r in evidence if since is None or (as_utc(r.published) or since) >= since]
 
-    def _unconfirmed(self, commitment: Commitment, ev: EvidenceRow, publishers: int) -> list[TrackEvent]:
-        reason = (
-            f"unconfirmed {ev.signal}: {publishers} of {self.policy.min_independent_publishers} independent "
-            f"publishers and no official source yet: {ev.sentence}"
-        )
+    def _unconfirmed(
+        self, commitment: Commitment, ev: EvidenceRow, support: Sequence[EvidenceRow]
+    ) -> list[TrackEvent]:
+        publishers, _ = story_publishers(support)
+        if all(r.id != ev.id for r in support):
+            reason = f"{ev.signal} in a report published before the current verdict, which it cannot overturn"
+        else:
+            reason = (
+                f"unconfirmed {ev.signal}: {len(publishers)} of {self.policy.min_independent_publishers} "
+                f"independent publishers and no official source yet"
+            )
+        reason += f": {ev.sentence}"
         return [
             TrackEvent(
                 "unconfirmed",
@@ -271,7 +300,7 @@ class Tracker:
         support = self._supporting(session, row, "extended", at)
         publishers, official = story_publishers(support)
         if not official and len(publishers) < self.policy.min_independent_publishers:
-            return self._unconfirmed(commitment, ev, len(publishers))
+            return self._unconfirmed(commitment, ev, support)
         previous = row.extended_until
         new_end = ev.new_date or (commitment.ends and commitment.ends + dt.timedelta(days=365))
         if previous is not None and new_end is not None and previous >= new_end:
@@ -352,6 +381,7 @@ class Tracker:
                     ).all()
                     if abs((as_utc(r.published) or at) - at) <= window
                 ],
+                "fulfilled",
             )
             publishers, official = story_publishers(support)
             if official or len(publishers) >= self.policy.min_independent_publishers:

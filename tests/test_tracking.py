@@ -243,3 +243,62 @@ def test_evidence_a_later_verdict_overturned_does_not_count_again(
     assert _status(store, cid) == "fulfilled"
     # a second outlet after the verdict does confirm it
     assert _evidence(store, tracker, cid, "broken", "ft.com", when=NOW + 6 * day) == ["status_change:broken"]
+
+
+def test_a_move_that_overturned_nothing_keeps_earlier_corroboration(
+    setup: tuple[Config, Store, Tracker],
+) -> None:
+    """A progress report in between does not void an earlier 'fulfilled' from another outlet."""
+    _, store, tracker = setup
+    cid = "trump-beijing-visit"
+    day = dt.timedelta(days=1)
+    assert _evidence(store, tracker, cid, "fulfilled", "reuters.com", when=NOW) == ["unconfirmed:"]
+    assert _evidence(store, tracker, cid, "progress", "bbc.co.uk", when=NOW + day) == [
+        "status_change:in_progress"
+    ]
+    assert _evidence(store, tracker, cid, "fulfilled", "ft.com", when=NOW + 2 * day) == [
+        "status_change:fulfilled"
+    ]
+
+
+def test_a_late_report_older_than_the_verdict_says_why_it_does_not_count(
+    setup: tuple[Config, Store, Tracker],
+) -> None:
+    _, store, tracker = setup
+    cid = "cn-nexperia-exports"
+    assert _evidence(store, tracker, cid, "fulfilled", "mofcom.gov.cn", official=True, when=NOW) == [
+        "status_change:fulfilled"
+    ]
+    assert _evidence(
+        store, tracker, cid, "broken", "commerce.gov", official=True, when=NOW + dt.timedelta(days=3)
+    ) == ["status_change:broken"]
+    late = _track(store, tracker, cid, "fulfilled", "gov.cn", official=True, when=NOW + dt.timedelta(days=1))
+    assert [e.kind for e in late] == ["unconfirmed"]
+    assert "published before the current verdict" in late[0].reason
+
+
+def test_no_dispute_from_a_stale_or_weak_official_statement(setup: tuple[Config, Store, Tracker]) -> None:
+    _, store, tracker = setup
+    cid = "cn-nexperia-exports"
+    day = dt.timedelta(days=1)
+    _track(store, tracker, cid, "fulfilled", "mofcom.gov.cn", official_party="China", when=NOW + 2 * day)
+    _track(store, tracker, cid, "fulfilled", "commerce.gov", official_party="US", when=NOW + 4 * day)
+    stale = _track(store, tracker, cid, "broken", "ustr.gov", official_party="US", when=NOW + day)
+    assert "disputed" not in [e.kind for e in stale]  # the US's latest word is still 'fulfilled'
+    with store.session() as s:
+        weak = EvidenceRow(
+            commitment_id=cid,
+            signal="delayed",
+            confidence=0.2,
+            sentence="maybe late",
+            publisher="cbp.gov",
+            official=True,
+            official_party="US",
+            link="https://cbp.gov/x",
+            title="weak",
+            story_key="weak",
+            published=NOW + 5 * day,
+        )
+        s.add(weak)
+        s.flush()
+        assert [e.kind for e in tracker.on_evidence(s, [weak], NOW)] == []
