@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Column, Index, Text, UniqueConstraint, event, text
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import ArgumentError, IntegrityError, OperationalError
 from sqlmodel import Field, Session, SQLModel, col, create_engine, select
 
@@ -272,8 +272,12 @@ class Store:
         self.url = url
         try:
             self.engine = make_engine(url)
-            SQLModel.metadata.create_all(self.engine)
-            add_missing_columns(self.engine)
+            with self.engine.begin() as conn:
+                if self.engine.dialect.name == "postgresql":
+                    # workers starting together must not race to create or alter the same tables
+                    conn.execute(text("SELECT pg_advisory_xact_lock(7215033001)"))
+                SQLModel.metadata.create_all(conn)
+                add_missing_columns(conn)
         except OperationalError as exc:
             raise StorageError(f"cannot open database {redact_db_url(url)}: {exc.orig}") from exc
         except (ArgumentError, ValueError, ImportError) as exc:  # a malformed URL or an unknown driver
@@ -563,35 +567,40 @@ class OpsStats:
     commitments: dict[str, int] = dc_field(default_factory=dict)
 
 
-def add_missing_columns(engine: Engine) -> list[str]:
-    """Bring a database made by an older version up to date by adding the columns it lacks.
+def add_missing_columns(conn: Connection) -> list[str]:
+    """Bring a database made by an older version up to date by adding the columns and indexes it lacks.
 
-    Releases only ever add columns (with defaults), so an additive step is all the migration the schema
-    needs; create_all makes missing tables but never alters existing ones. Returns "table.column" names.
+    Releases only ever add columns (with defaults) and indexes, so an additive step is all the migration
+    the schema needs; create_all makes missing tables but never alters existing ones. Added columns are
+    nullable, whatever the model says, since existing rows have no value to satisfy NOT NULL with.
+    Returns "table.column" names.
     """
     from sqlalchemy import inspect
 
     added = []
-    inspector = inspect(engine)
-    with engine.begin() as conn:
-        for table in SQLModel.metadata.sorted_tables:
-            if not inspector.has_table(table.name):
+    inspector = inspect(conn)
+    for table in SQLModel.metadata.sorted_tables:
+        if not inspector.has_table(table.name):
+            continue
+        present = {c["name"] for c in inspector.get_columns(table.name)}
+        for column in table.columns:
+            if column.name in present:
                 continue
-            present = {c["name"] for c in inspector.get_columns(table.name)}
-            for column in table.columns:
-                if column.name in present:
-                    continue
-                kind = column.type.compile(engine.dialect)
-                ddl = f'ALTER TABLE "{table.name}" ADD COLUMN "{column.name}" {kind}'
-                default = getattr(column.default, "arg", None)
-                if isinstance(default, bool):
-                    ddl += f" DEFAULT {'TRUE' if default else 'FALSE'}"
-                elif isinstance(default, int | float):
-                    ddl += f" DEFAULT {default}"
-                elif isinstance(default, str):
-                    ddl += " DEFAULT '" + default.replace("'", "''") + "'"
-                conn.execute(text(ddl))
-                added.append(f"{table.name}.{column.name}")
+            kind = column.type.compile(conn.dialect)
+            ddl = f'ALTER TABLE "{table.name}" ADD COLUMN "{column.name}" {kind}'
+            default = getattr(column.default, "arg", None)
+            if isinstance(default, bool):
+                ddl += f" DEFAULT {'TRUE' if default else 'FALSE'}"
+            elif isinstance(default, int | float):
+                ddl += f" DEFAULT {default}"
+            elif isinstance(default, str):
+                ddl += " DEFAULT '" + default.replace("'", "''") + "'"
+            conn.execute(text(ddl))
+            added.append(f"{table.name}.{column.name}")
+        indexes = {i["name"] for i in inspector.get_indexes(table.name)}
+        for index in table.indexes:
+            if index.name not in indexes:
+                index.create(conn, checkfirst=True)
     return added
 
 

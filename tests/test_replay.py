@@ -229,13 +229,15 @@ def test_a_database_from_an_older_version_gains_new_columns(tmp_path: Path) -> N
         )
         conn.execute("ALTER TABLE evidence DROP COLUMN official_party")
         conn.execute("ALTER TABLE source DROP COLUMN polls")
+        conn.execute("DROP INDEX ix_entry_story_key")
     store = Store(f"sqlite:///{path}")
     try:
         row = store.source_by_name("Old feed")
         assert row is not None and row.entries_seen == 7 and row.polls == 0
         with sqlite3.connect(path) as conn:
             columns = {r[1] for r in conn.execute("PRAGMA table_info(evidence)")}
-        assert "official_party" in columns
+            indexes = {r[1] for r in conn.execute("PRAGMA index_list(entry)")}
+        assert "official_party" in columns and "ix_entry_story_key" in indexes
     finally:
         store.close()
 

@@ -152,3 +152,75 @@ def test_two_workers_storing_the_same_document_keep_one_copy(config_dir: Path, p
     store.close()
     assert errors == []
     assert stored == 5 and sorted(outcomes) == [0, 5]
+
+
+def test_two_polls_that_both_stored_evidence_do_not_deadlock(config_dir: Path, pg_url: str) -> None:
+    """Both transactions insert evidence (a foreign key to the commitment) before judging it: the
+    judging lock must not collide with the key-share locks those inserts took."""
+    import datetime as dt
+    import threading
+
+    from monitor.store import EvidenceRow
+
+    store = Store(pg_url)
+    monitor = Monitor(load_config(config_dir), store)
+    cid = "cn-rare-earth-controls-suspension"
+    when = dt.datetime(2025, 11, 12, tzinfo=dt.UTC)
+    both_stored = threading.Barrier(2)
+    errors: list[str] = []
+
+    def judge(host: str) -> None:
+        try:
+            with store.session() as s:
+                ev = EvidenceRow(
+                    commitment_id=cid,
+                    signal="progress",
+                    confidence=0.9,
+                    sentence="s",
+                    publisher=host,
+                    link=f"https://{host}/x",
+                    title=host,
+                    story_key=host,
+                    published=when,
+                )
+                s.add(ev)
+                s.flush()  # what ingest_in does before the tracker judges
+                both_stored.wait(10)
+                monitor.tracker.on_evidence(s, [ev], when)
+        except Exception as exc:
+            errors.append(f"{type(exc).__name__}: {exc}"[:200])
+
+    threads = [threading.Thread(target=judge, args=(h,)) for h in ("a.example", "b.example")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    row = store.commitment(cid)
+    store.close()
+    assert errors == []
+    assert row is not None and row.status == "in_progress"
+
+
+def test_workers_starting_together_set_up_the_schema_once(pg_url: str) -> None:
+    """Several workers opening a fresh database at the same moment must not race to create tables."""
+    import threading
+
+    errors: list[str] = []
+    stores: list[Store] = []
+    start = threading.Barrier(4)
+
+    def open_store() -> None:
+        start.wait(10)
+        try:
+            stores.append(Store(pg_url))
+        except Exception as exc:
+            errors.append(f"{type(exc).__name__}: {exc}"[:200])
+
+    threads = [threading.Thread(target=open_store) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    for store in stores:
+        store.close()
+    assert errors == [] and len(stores) == 4
