@@ -223,8 +223,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
     clock_value = [now_override or utcnow()]
     monitor = Monitor(config, store, clock=lambda: clock_value[0])
     exit_code = 0
-    newest = store.alerts(limit=1)
-    first_alert_id = (newest[0].id or 0) + 1 if newest else 1
+    queued: list[int] = []  # the alerts this replay made: only these are delivered or skipped
     try:
         for name in args.files:
             path = Path(name)
@@ -243,19 +242,19 @@ def cmd_replay(args: argparse.Namespace) -> int:
                 feed.link or path.resolve().as_uri(),
                 official=config.is_official(feed.link or ""),
             )
-            monitor.ingest(source, feed, when)
+            queued += monitor.ingest(source, feed, when).alert_ids
             if args.deadlines:
-                monitor.check_deadlines(when)
+                queued += monitor.deadlines(when).alert_ids
             for change in changes_as_json(store, store.changes_since(before)):
                 sys.stdout.write(json.dumps(change, ensure_ascii=False) + "\n")
             sys.stdout.flush()
-        _finish_replay_alerts(store, config, first_alert_id, notify=args.notify)
+        _finish_replay_alerts(store, config, queued, notify=args.notify)
     finally:
         store.close()
     return exit_code
 
 
-def _finish_replay_alerts(store: Store, config: Config, first_alert_id: int, notify: bool) -> None:
+def _finish_replay_alerts(store: Store, config: Config, queued: list[int], notify: bool) -> None:
     """The alerts this replay made (and only those): delivered now with --notify, else marked skipped so
     a daemon on the same database never sends them. They were made now, whatever the documents' dates,
     so their retry age counts from now."""
@@ -267,7 +266,7 @@ def _finish_replay_alerts(store: Store, config: Config, first_alert_id: int, not
     now = utcnow()
     with store.session() as s:
         for alert in s.exec(
-            select(AlertRow).where(col(AlertRow.id) >= first_alert_id).where(AlertRow.state == "pending")
+            select(AlertRow).where(col(AlertRow.id).in_(queued)).where(AlertRow.state == "pending")
         ).all():
             alert.created_at = alert.next_attempt_at = now
             if not notify:
@@ -282,9 +281,8 @@ def _finish_replay_alerts(store: Store, config: Config, first_alert_id: int, not
         sent += delivered
         if not delivered:
             break
-    left = [
-        a for a in store.alerts(states=["pending", "failed"], limit=10_000) if (a.id or 0) >= first_alert_id
-    ]
+    mine = set(queued)
+    left = [a for a in store.alerts(states=["pending", "failed"], limit=10_000) if a.id in mine]
     note = "; the daemon retries the pending ones" if left else ""
     print(f"trade-monitor replay: {sent} alerts delivered, {len(left)} not delivered{note}", file=sys.stderr)
 
@@ -319,7 +317,8 @@ def cmd_status(args: argparse.Namespace) -> int:
                 share = 100 * r.progress_value / c.target.value
                 progress = f"{r.progress_value:g}/{c.target.value:g} {c.target.unit} ({share:.0f}%)"
             evidence = store.history(c.id)[1]
-            waiting = awaiting_corroboration(r, evidence) if r else None
+            policy = config.watchlist.policy
+            waiting = awaiting_corroboration(r, evidence, policy.min_confidence) if r else None
             note = f"{waiting.signal} ({waiting.publisher or waiting.source_name})" if waiting else "-"
             sides = ", ".join(f"{p}: {e.signal}" for p, e in sorted(official_positions(evidence).items()))
             if c.stated_by:

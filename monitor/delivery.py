@@ -849,8 +849,8 @@ class Deliverer:
         if not self.config.notify_targets:
             self.console.write(f"\n[alert] {alert.subject}\n{alert.body_text or alert.body}\n")
             self.console.flush()
-            await asyncio.to_thread(self._finish, alert_id, now, {}, None, 0)
-            return True
+            await asyncio.to_thread(self._begin, alert_id, {}, now)  # targets removed since: obsolete
+            return await asyncio.to_thread(self._finish, alert_id, now, {}, None, 0)
         targets = {target_hash(t): t for t in self.targets_for(alert)}
         plan = await asyncio.to_thread(self._begin, alert_id, targets, now)
         if plan is None:

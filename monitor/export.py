@@ -14,6 +14,7 @@ import csv
 import datetime as dt
 import io
 import json
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -188,6 +189,14 @@ def to_ics(
     return data
 
 
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def _xml_text(value: str) -> str:
+    """XML 1.0 cannot carry most control characters at all, escaped or not (an operator's note may)."""
+    return _NOT_XML.sub("", value)
+
+
 def to_atom(config: Config, store: Store, now: dt.datetime | None = None, limit: int = 100) -> bytes:
     """The latest status changes as an Atom feed; ElementTree does the escaping of untrusted text."""
     from xml.etree import ElementTree as ET
@@ -198,6 +207,7 @@ def to_atom(config: Config, store: Store, now: dt.datetime | None = None, limit:
     titles = {c.id: c.title for c in config.commitments}
     feed = ET.Element(f"{{{atom}}}feed")
     ET.SubElement(feed, f"{{{atom}}}title").text = "trade-monitor: status changes"
+    ET.SubElement(ET.SubElement(feed, f"{{{atom}}}author"), f"{{{atom}}}name").text = "trade-monitor"
     ET.SubElement(feed, f"{{{atom}}}id").text = "urn:trade-monitor:changes"
     newest = as_utc(changes[0].at) if changes else None
     ET.SubElement(feed, f"{{{atom}}}updated").text = _iso(newest or now or utcnow())
@@ -205,13 +215,13 @@ def to_atom(config: Config, store: Store, now: dt.datetime | None = None, limit:
         entry = ET.SubElement(feed, f"{{{atom}}}entry")
         title = titles.get(change.commitment_id, change.commitment_id)
         words = f"{change.to_status.replace('_', ' ')} (was {change.from_status.replace('_', ' ')})"
-        ET.SubElement(entry, f"{{{atom}}}title").text = f"{title}: {words}"
+        ET.SubElement(entry, f"{{{atom}}}title").text = _xml_text(f"{title}: {words}")
         ET.SubElement(entry, f"{{{atom}}}id").text = f"urn:trade-monitor:change:{change.id}"
         ET.SubElement(entry, f"{{{atom}}}updated").text = _iso(change.at)
         ET.SubElement(entry, f"{{{atom}}}category", term=change.commitment_id)
         for link in store.evidence_links(change.evidence_id_list)[:5]:
             ET.SubElement(entry, f"{{{atom}}}link", rel="related", href=link)
-        ET.SubElement(entry, f"{{{atom}}}summary").text = f"{change.kind}: {change.reason}"
+        ET.SubElement(entry, f"{{{atom}}}summary").text = _xml_text(f"{change.kind}: {change.reason}")
     data: bytes = ET.tostring(feed, encoding="utf-8", xml_declaration=True)
     return data
 

@@ -90,6 +90,7 @@ class IngestOutcome:
     changes: list[StatusChangeRow] = field(default_factory=list)
     events: list[TrackEvent] = field(default_factory=list)
     alerts: int = 0
+    alert_ids: list[int] = field(default_factory=list)
 
 
 class Monitor:
@@ -102,6 +103,8 @@ class Monitor:
         self.store = store
         self.clock = clock
         self._pinned = threading.local()
+        self._pins: dict[int, int] = {}  # id(judgement) -> transactions judging with it right now
+        self._pins_changed = threading.Condition()
         self.apply_config(config)
 
     def apply_config(self, config: Config) -> list[str]:
@@ -132,13 +135,37 @@ class Monitor:
 
     @contextlib.contextmanager
     def _pin(self) -> Iterator[Judgement]:
-        """Hold one judgement for a whole transaction, whatever a reload publishes meanwhile."""
+        """Hold one judgement for a whole transaction, whatever a reload publishes meanwhile.
+
+        Taken after the transaction has begun (on SQLite, after its turn came), so a transaction that
+        starts once a reload is published always judges with the new config.
+        """
         outer = getattr(self._pinned, "judgement", None)
-        self._pinned.judgement = outer or self._judgement
+        judgement = outer or self._judgement
+        self._pinned.judgement = judgement
+        with self._pins_changed:
+            self._pins[id(judgement)] = self._pins.get(id(judgement), 0) + 1
         try:
-            yield self._pinned.judgement
+            yield judgement
         finally:
             self._pinned.judgement = outer
+            with self._pins_changed:
+                self._pins[id(judgement)] -= 1
+                if not self._pins[id(judgement)]:
+                    del self._pins[id(judgement)]
+                self._pins_changed.notify_all()
+
+    def wait_for_older_judgements(self, timeout: float = 120.0) -> bool:
+        """Block until no transaction still judges with a config older than the published one.
+
+        A reload's look-back must run after those finish, or an entry they are storing right now (judged
+        without the new commitments) would be missed by both. False if the wait timed out.
+        """
+        current = id(self._judgement)
+        with self._pins_changed:
+            return self._pins_changed.wait_for(
+                lambda: all(key == current for key in self._pins), timeout=timeout
+            )
 
     @property
     def config(self) -> Config:
@@ -160,7 +187,7 @@ class Monitor:
 
     def ingest(self, source: SourceRow, feed: ParsedFeed, fetched_at: dt.datetime) -> IngestOutcome:
         """Store a parsed document's entries and act on what they say, in one transaction."""
-        with self._pin(), self.store.session() as session:
+        with self.store.session() as session, self._pin():
             outcome = self.ingest_in(session, source, feed, fetched_at)
         return outcome
 
@@ -236,7 +263,8 @@ class Monitor:
         if evidence:
             outcome.events = self.tracker.on_evidence(session, evidence, now)
             outcome.changes = [e.change for e in outcome.events if e.change is not None]
-            outcome.alerts = len(self.alerter.enqueue(session, outcome.events, now))
+            queued = self.alerter.enqueue(session, outcome.events, now)
+            outcome.alerts, outcome.alert_ids = len(queued), [a.id for a in queued if a.id is not None]
         self.hooks.on_ingest(source, outcome, evidence)
 
     def _new_entry(self, source: SourceRow, entry: FeedEntry, fetched_at: dt.datetime) -> dict[str, object]:
@@ -318,13 +346,19 @@ class Monitor:
     # --- the calendar ----------------------------------------------------------------------------
 
     def check_deadlines(self, now: dt.datetime | None = None) -> list[StatusChangeRow]:
+        return self.deadlines(now).changes
+
+    def deadlines(self, now: dt.datetime | None = None) -> IngestOutcome:
+        """The daily calendar check (overdue, expired, reminders), with the alerts it queued."""
         now = now or self.clock()
-        with self._pin(), self.store.session() as session:
-            events = self.tracker.check_deadlines(session, now)
-            self.alerter.enqueue(session, events, now)
-        changes = [e.change for e in events if e.change is not None]
-        self.hooks.on_changes(changes)
-        return changes
+        outcome = IngestOutcome()
+        with self.store.session() as session, self._pin():
+            outcome.events = self.tracker.check_deadlines(session, now)
+            queued = self.alerter.enqueue(session, outcome.events, now)
+            outcome.alerts, outcome.alert_ids = len(queued), [a.id for a in queued if a.id is not None]
+        outcome.changes = [e.change for e in outcome.events if e.change is not None]
+        self.hooks.on_changes(outcome.changes)
+        return outcome
 
     def rematch_recent(self, commitment_ids: Sequence[str], since: dt.datetime) -> IngestOutcome:
         """Match entries stored since ``since`` against the given (newly added) commitments only.
@@ -337,9 +371,11 @@ class Monitor:
         wanted = set(commitment_ids)
         if not wanted:
             return outcome
+        if not self.wait_for_older_judgements():
+            log.warning("a poll judged with the previous config for over 2 minutes; matching anyway")
         now = self.clock()
         new_evidence: list[EvidenceRow] = []
-        with self._pin(), self.store.session() as session:
+        with self.store.session() as session, self._pin():
             rows = session.exec(
                 select(EntryRow, SourceRow)
                 .where(EntryRow.source_id == SourceRow.id)
@@ -356,12 +392,13 @@ class Monitor:
 
     # --- polling ---------------------------------------------------------------------------------
 
-    async def poll_due(self, fetcher: Fetcher, limit: int = 100, concurrency: int = 8) -> list[str]:
-        """Poll every source whose time has come; returns one outcome word per source."""
+    async def poll_due(self, fetcher: Fetcher, limit: int = 32, concurrency: int = 8) -> list[str]:
+        """Poll every source whose time has come (a batch per tick); returns one outcome word per source."""
         now = self.clock()
-        # The lease must outlast the slowest poll of the batch (each fetch is bounded by the deadline, and
-        # `concurrency` run at once), or a second worker could take a source still being polled.
-        lease = fetcher.deadline * -(-limit // concurrency) + 60.0
+        # The lease must outlast the slowest poll of the batch, or a second worker could take a source
+        # still being polled: each fetch is bounded by the deadline, and in the worst case the whole batch
+        # queues for one host, `per_host_limit` at a time.
+        lease = fetcher.deadline * -(-limit // max(1, min(concurrency, fetcher.per_host_limit))) + 60.0
         rows = await asyncio.to_thread(self.store.claim_due_sources, now, lease, limit)
         gate = asyncio.Semaphore(concurrency)
 
@@ -414,7 +451,7 @@ class Monitor:
     def _record_poll(
         self, source_id: int, result: FetchResult, feed: ParsedFeed | None, now: dt.datetime
     ) -> None:
-        with self._pin(), self.store.session() as session:
+        with self.store.session() as session, self._pin():
             row = session.get(SourceRow, source_id)
             if row is None:
                 return
@@ -431,7 +468,6 @@ class Monitor:
                 self._record_failure(session, row, result, now)
             else:
                 self._record_success(session, row, result, now)
-            self.hooks.on_poll(row.name, result)
             if feed is not None:
                 outcome = self.ingest_in(session, row, feed, now)
                 if outcome.new_entries or outcome.changes:
@@ -463,6 +499,7 @@ class Monitor:
             )
             row.next_poll_at = now + dt.timedelta(seconds=plan.delay_seconds)
             session.add(row)
+            self.hooks.on_poll(row.name, result)  # last, so a poll whose ingest failed counts once, as failed
 
     def _record_success(
         self, session: Session, row: SourceRow, result: FetchResult, now: dt.datetime

@@ -86,6 +86,7 @@ class Daemon:
         self.scheduler = AsyncIOScheduler(timezone=dt.UTC)
         self.stopping = asyncio.Event()
         self.in_flight: set[asyncio.Task[Any]] = set()
+        self._background: set[asyncio.Task[Any]] = set()  # strong references to fire-and-forget tasks
         self.started_at = utcnow()
         self.last_poll_at: dt.datetime | None = None
 
@@ -171,8 +172,13 @@ class Daemon:
                 self._reload_rejected(exc)
                 return False
             REDACTOR.add_config(config)
+            try:
+                added = self.monitor.apply_config(config)
+            except Exception:  # e.g. the database was unreachable: keep running the previous config
+                log.exception("config reload failed while applying it; keeping the running config")
+                self.metrics.on_reload(False)
+                return False
             self.config = config
-            added = self.monitor.apply_config(config)
             self.deliverer.config = config
             self._apply_alert_settings(config)
             self.last_reload_error = None
@@ -194,6 +200,12 @@ class Daemon:
                 )
             self.metrics.on_reload(True)  # counted once fully applied, look-back included
             return True
+
+    def _reload_in_background(self) -> None:
+        """SIGHUP: reload off the event loop, so /healthz and polls stay responsive meanwhile."""
+        task = asyncio.get_running_loop().create_task(asyncio.to_thread(self.reload))
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
 
     def _reload_rejected(self, exc: ConfigError) -> None:
         message = str(exc)
@@ -233,7 +245,10 @@ class Daemon:
             seen = current
             names = sorted({Path(p).name for _, p in changes})
             log.info("config folder changed (%s); reloading", ", ".join(names))
-            await asyncio.to_thread(self.reload)
+            try:
+                await asyncio.to_thread(self.reload)
+            except Exception:  # one failed reload must not end the watching for good
+                log.exception("config reload failed; still watching %s", self.config_dir)
 
     def _config_fingerprint(self) -> str:
         """A hash of the YAML files' names and contents, so only real edits trigger a reload."""
@@ -287,7 +302,7 @@ class Daemon:
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self.stopping.set)
         with contextlib.suppress(NotImplementedError, AttributeError):
-            loop.add_signal_handler(signal.SIGHUP, self.reload)
+            loop.add_signal_handler(signal.SIGHUP, self._reload_in_background)
         now = utcnow()
         released = await asyncio.to_thread(self.deliverer.recover)
         if released:

@@ -490,7 +490,9 @@ def reason_for_quantity(ev: EvidenceRow, target: float, unit: str) -> str:
     return f"{ev.quantity_value:g} of {target:g} {unit} reported by {who}: {ev.sentence}"
 
 
-def awaiting_corroboration(row: CommitmentRow, evidence: Sequence[EvidenceRow]) -> EvidenceRow | None:
+def awaiting_corroboration(
+    row: CommitmentRow, evidence: Sequence[EvidenceRow], min_confidence: float = 0.0
+) -> EvidenceRow | None:
     """The newest signal since the last status change that would move the status but lacks confirmation.
 
     `status` shows it so users see "one outlet says fulfilled" before the status itself moves.
@@ -503,6 +505,8 @@ def awaiting_corroboration(row: CommitmentRow, evidence: Sequence[EvidenceRow]) 
         if since is not None and published is not None and published < since:
             break
         target = SIGNAL_TO_STATUS.get(ev.signal)
+        if ev.confidence < min_confidence:
+            continue  # too weak to move anything, so not "awaiting" anything either
         if (
             ev.signal in NEEDS_CORROBORATION
             and target

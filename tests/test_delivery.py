@@ -549,3 +549,29 @@ async def test_fixing_a_failing_url_delivers_and_closes_the_alert(tmp_path: Path
     assert [p.title for p in good.posts] == ["probe subject"]
     assert [(a.key, a.state) for a in alerts] == [("probe", "sent")]
     assert states == {"sent", "obsolete"}
+
+
+async def test_removing_every_target_closes_an_alert_that_had_failed(
+    tmp_path: Path, config_dir: Path
+) -> None:
+    """With no target left, the alert goes to the console once and is done, not retried forever."""
+    import io
+
+    from monitor.delivery import Alerter
+
+    with JsonReceiver(fail_first=1000) as bad:
+        (config_dir / "notify.yaml").write_text(f"version: 1\nurls:\n  - {bad.url('/hook')}\n")
+        store = Store(f"sqlite:///{tmp_path / 'none.sqlite'}")
+        now = dt.datetime(2026, 1, 5, 9, tzinfo=dt.UTC)
+        with store.session() as s:
+            Alerter(load_config(config_dir)).enqueue_ops(s, "probe", "probe subject", "probe body", now)
+        await Deliverer(store, load_config(config_dir)).deliver_due(now)
+    (config_dir / "notify.yaml").write_text("version: 1\nurls: []\n")
+    console = io.StringIO()
+    quiet = Deliverer(store, load_config(config_dir), console=console)
+    for hours in (1, 2, 3):
+        await quiet.deliver_due(now + dt.timedelta(hours=hours))
+    alerts = store.alerts()
+    store.close()
+    assert console.getvalue().count("probe subject") == 1
+    assert [(a.key, a.state) for a in alerts] == [("probe", "sent")]

@@ -155,12 +155,12 @@ def test_atom_feed_of_status_changes_is_valid_and_escapes_feed_text(tmp_path: Pa
     with store.session() as s:
         for status in ("in_progress", "broken"):
             event = monitor.tracker.set_status(
-                s, "cn-nexperia-exports", status, "<b>checked</b> & noted", utcnow()
+                s, "cn-nexperia-exports", status, "<b>checked</b> & noted\x0b", utcnow()
             )
             assert event is not None
     feed = parse_feed(render("atom", config, store), {}, None)
     store.close()
-    assert feed.version.startswith("atom")
+    assert feed.version.startswith("atom") and not feed.bozo, feed.bozo_message
     titles = [e.title for e in feed.entries]
     assert titles[0].endswith("broken (was in progress)") and titles[1].endswith("in progress (was pending)")
     assert "<b>checked</b> & noted" in feed.entries[0].summary  # text escaped in XML, intact when read back

@@ -208,3 +208,33 @@ def test_a_source_removed_and_put_back_is_polled_again(config_dir: Path, sqlite_
     back = store.source_by_name("B")
     store.close()
     assert back is not None and back.enabled and back.disabled_reason is None
+
+
+def test_the_reload_look_back_waits_for_transactions_judging_with_the_old_config(
+    config_dir: Path, sqlite_url: str
+) -> None:
+    import threading
+
+    from monitor.config import load_config
+    from monitor.pipeline import Monitor
+    from monitor.store import Store
+
+    config = load_config(config_dir)
+    store = Store(sqlite_url)
+    monitor = Monitor(config, store)
+    pinned, release = threading.Event(), threading.Event()
+
+    def old_transaction() -> None:
+        with monitor._pin():
+            pinned.set()
+            release.wait(10)
+
+    worker = threading.Thread(target=old_transaction)
+    worker.start()
+    pinned.wait(10)
+    monitor.apply_config(load_config(config_dir))  # a reload publishes a new judgement
+    assert monitor.wait_for_older_judgements(timeout=0.2) is False
+    release.set()
+    assert monitor.wait_for_older_judgements(timeout=10) is True
+    worker.join()
+    store.close()

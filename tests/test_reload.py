@@ -154,3 +154,24 @@ async def test_lookback_zero_does_not_rematch(tmp_path: Path, server: FeedServer
         assert evidence_for(daemon, "cn-beef-imports") == []
     finally:
         await daemon.shutdown()
+
+
+async def test_a_reload_that_fails_to_apply_keeps_the_running_config(
+    tmp_path: Path, server: FeedServer
+) -> None:
+    """A database hiccup while applying an edit: the daemon keeps the config it runs, and says so."""
+    config_dir = write_config(tmp_path / "config", server.url("/feed.xml"))
+    daemon = Daemon(config_dir, f"sqlite:///{tmp_path / 'db.sqlite'}", watch_config=False)
+    try:
+        before = daemon.config
+        (config_dir / "watchlist.yaml").write_text(WATCHLIST + BEEF, encoding="utf-8")
+
+        def unavailable(config: object) -> list[str]:
+            raise RuntimeError("database is locked (simulated)")
+
+        daemon.monitor.apply_config = unavailable  # type: ignore[method-assign, assignment]
+        assert daemon.reload() is False
+        assert daemon.config is before and daemon.monitor.config is before
+        assert "cn-beef-imports" not in {c.id for c in daemon.config.commitments}
+    finally:
+        await daemon.shutdown()
