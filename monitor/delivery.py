@@ -365,9 +365,31 @@ class Alerter:
         return Route(name="default", tags=list(self.settings.default_tags))
 
     def enqueue(self, session: Session, events: Sequence[TrackEvent], now: dt.datetime) -> list[AlertRow]:
-        """One outbox row per (event, route), in the caller's transaction; returns the rows added."""
+        """One outbox row per (event, route), in the caller's transaction; returns the rows added.
+
+        Dates that passed before trade-monitor began watching produce one summary instead of an alert
+        each: on a first start the tool has read nothing from that period, so it has no news to tell.
+        """
         out = []
+        unwitnessed = [e for e in events if e.details.get("unwitnessed")]
+        if unwitnessed:
+            lines = []
+            for e in unwitnessed:
+                status = e.change.to_status if e.change else "?"
+                lines.append(f"{e.commitment.id} now {status} ({e.reason.split(' (before')[0]})")
+            summary = self.enqueue_ops(
+                session,
+                f"unwitnessed:{now:%Y-%m-%d}:{len(unwitnessed)}:{unwitnessed[0].commitment.id}",
+                f"Now watching: {len(unwitnessed)} dates had passed before monitoring began",
+                "These statuses follow the calendar alone, since no reports from before monitoring began "
+                "were read; check them and correct any with `trade-monitor set-status`: " + "; ".join(lines),
+                now,
+                severity="info",
+            )
+            out += [summary] if summary is not None else []
         for event in events:
+            if event.details.get("unwitnessed"):
+                continue
             if event.kind == "unconfirmed" and not (
                 self.settings.unconfirmed or self.config.watchlist.policy.alert_unconfirmed
             ):

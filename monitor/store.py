@@ -95,6 +95,7 @@ class CommitmentRow(SQLModel, table=True):
     status_since: dt.datetime = Field(default_factory=utcnow)
     updated_at: dt.datetime = Field(default_factory=utcnow)
     archived: bool = False
+    watched_since: dt.datetime | None = None  # when this database began tracking the commitment
     progress_value: float | None = None
     progress_at: dt.datetime | None = None
     progress_link: str | None = None
@@ -405,7 +406,11 @@ class Store:
                 row = rows.pop(cid, None)
                 if row is None:
                     since = (pending_since or {}).get(cid, now)
-                    s.add(CommitmentRow(id=cid, status="pending", status_since=since, updated_at=now))
+                    s.add(
+                        CommitmentRow(
+                            id=cid, status="pending", status_since=since, updated_at=now, watched_since=now
+                        )
+                    )
                     added.append(cid)
                 elif row.archived:
                     row.archived = False

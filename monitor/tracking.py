@@ -52,6 +52,11 @@ SEVERITY = {
     "pending": "info",
 }
 PROGRESS_STEPS = (25, 50, 75, 100)
+# A date that passed before trade-monitor began watching a commitment: the verdict is recorded, but no
+# report from that period was read, so it is no news to alert anyone about one by one.
+_UNWITNESSED = (
+    " (before trade-monitor began watching it on {since:%Y-%m-%d}; reports from then were not read)"
+)
 # What counts as one side saying the promise is being kept, or not, when reconciling the two sides.
 KEPT = {"progress", "fulfilled", "extended"}
 NOT_KEPT = {"delayed", "broken"}
@@ -398,22 +403,37 @@ class Tracker:
             row = self._row(session, commitment.id, now)
             if row.archived:
                 continue
+            watched = as_utc(row.watched_since)
             due = row.new_due or commitment.due
             if due is not None and today > due and row.status in ("pending", "in_progress"):
                 reason = f"due {due} passed without evidence of fulfilment"
+                unwitnessed = watched is not None and due < watched.date()
+                reason += _UNWITNESSED.format(since=watched) if unwitnessed and watched else ""
                 change = self._change(session, row, "delayed", now, "deadline", reason, [])
                 events.append(
                     TrackEvent(
-                        "status_change", commitment, "warning", reason, change, details={"overdue": True}
+                        "status_change",
+                        commitment,
+                        "warning",
+                        reason,
+                        change,
+                        details={"overdue": True, "unwitnessed": unwitnessed},
                     )
                 )
             end = row.extended_until or commitment.ends
             if end is not None and today > end and row.status not in ("broken", "expired"):
                 reason = f"time-limited measure ended on {end} with no evidence of renewal"
+                unwitnessed = watched is not None and end < watched.date()
+                reason += _UNWITNESSED.format(since=watched) if unwitnessed and watched else ""
                 change = self._change(session, row, "expired", now, "deadline", reason, [])
                 events.append(
                     TrackEvent(
-                        "status_change", commitment, "warning", reason, change, details={"expired": True}
+                        "status_change",
+                        commitment,
+                        "warning",
+                        reason,
+                        change,
+                        details={"expired": True, "unwitnessed": unwitnessed},
                     )
                 )
             events += self._reminders(commitment, row, due, end, today)

@@ -238,3 +238,31 @@ def test_the_reload_look_back_waits_for_transactions_judging_with_the_old_config
     assert monitor.wait_for_older_judgements(timeout=10) is True
     worker.join()
     store.close()
+
+
+def test_dates_passed_before_watching_began_make_one_summary_not_an_alert_each(
+    config_dir: Path, sqlite_url: str
+) -> None:
+    """A first start finds dates long gone: statuses follow the calendar, but the tool read nothing from
+    then, so it sends one summary; a date that passes while it watches alerts as usual."""
+    from sqlmodel import select
+
+    from monitor.config import load_config
+    from monitor.pipeline import Monitor
+    from monitor.store import AlertRow, Store
+
+    clock = [dt.datetime(2026, 5, 2, tzinfo=dt.UTC)]
+    store = Store(sqlite_url)
+    monitor = Monitor(load_config(config_dir), store, clock=lambda: clock[0])
+    first = {c.commitment_id: c.to_status for c in monitor.check_deadlines(clock[0])}
+    assert first["trump-beijing-visit"] == "delayed"  # due 2026-04-30, before watching began
+    clock[0] = dt.datetime(2027, 1, 2, tzinfo=dt.UTC)
+    later = {c.commitment_id: c.to_status for c in monitor.check_deadlines(clock[0])}
+    assert later["cn-soybean-purchases-2026"] == "delayed"  # due 2026-12-31, while watching
+    with store.session() as s:
+        alerts = s.exec(select(AlertRow)).all()
+    store.close()
+    summaries = [a for a in alerts if a.key.startswith("unwitnessed:")]
+    assert len(summaries) == 1 and "trump-beijing-visit" in summaries[0].body_text
+    changes = {a.commitment_id for a in alerts if a.kind == "status_change"}
+    assert "trump-beijing-visit" not in changes and "cn-soybean-purchases-2026" in changes
