@@ -319,6 +319,8 @@ def find_dates(sentence: str, published: dt.date | None) -> list[_DateHit]:
     out: list[_DateHit] = []
     for m in _DATE_RE.finditer(sentence):
         qual, day1, mon1, mon2, day2, year = m.groups()
+        if re.search(r"\b(?:pre|post|mid)-$", sentence[: m.start()], re.I) and not qual:
+            continue  # "pre-October levels": a comparison, not a date
         mon_name = (mon1 or mon2 or "").lower().rstrip(".")
         if mon_name == "may" and not (day1 or day2 or year):
             continue  # the modal verb, far more often than the month
@@ -327,11 +329,11 @@ def find_dates(sentence: str, published: dt.date | None) -> list[_DateHit]:
         month = _MONTHS.get(mon_name)
         if month is None:
             continue
-        if not (day1 or day2 or year) and re.match(
-            r"\s+(?:tariffs?|duties|curbs|controls|measures|rules?|restrictions|ban|list|announcements?|"
-            r"orders?|levies|deal|agreement|truce|framework)\b",
+        if not (day1 or day2) and re.match(
+            r"\s+(?:[a-z][a-z-]*(?<!ed)\s+){0,3}?(?:tariffs?|duties|curbs|controls|measures|rules?|restrictions|"
+            r"ban|list|announcements?|orders?|levies|deal|agreement|truce|framework)\b",
             sentence[m.end() :],
-            re.I,
+            re.I if not year else 0,
         ):
             continue  # "its March tariffs": a name for a measure, not a date
         if year:
@@ -460,6 +462,26 @@ def extract_quantities(sentence: str, target_unit: str = "MMT") -> list[Quantity
     return out
 
 
+_TARGET_WORDS = r"(?:pledge[sd]?|target|goal|commitment|promise[sd]?|quota|benchmark)"
+
+
+def _is_target_amount(sentence: str, q: Quantity) -> bool:
+    """The pledge itself, not a purchase: "short of the 12 million ton goal", "a pledge of 25 MMT",
+    "the 12 million tonnes the White House said it had promised"."""
+    pos = sentence.find(q.text)
+    if pos < 0 or not q.text:
+        return False
+    head, tail = sentence[:pos], sentence[pos + len(q.text) :]
+    if re.search(
+        rf"\b{_TARGET_WORDS} (?:of|to (?:buy|purchase|import)) (?:at least |about |some )?$", head, re.I
+    ):
+        return True
+    return bool(
+        re.search(r"\b(?:the|a|its|their)\s+$", head, re.I)
+        and re.match(rf"(?:\s+[\w'-]+){{0,7}}?\s+(?:had |has |was |were )?{_TARGET_WORDS}\b", tail, re.I)
+    )
+
+
 # --- cues ---------------------------------------------------------------------------------------------
 
 
@@ -491,7 +513,10 @@ _MEASURE_NOUNS = (
     r"(?:controls?|curbs?|restrictions?|fees?|charges?|levies|levy|tariffs?|duties|duty|ban|rule|measures?|"
     r"licen[cs]ing requirements?|collection|collecting|charging|levying)"
 )
-_POSITIVE_FLOW = r"(?:exports?|shipments?|sales|deliveries|supplies|supply|purchases?|buying|imports?|trade)"
+_POSITIVE_FLOW = (
+    r"(?:exports?|shipments?|sales|deliveries|supplies|supply|purchases?|buying|imports?|trade)"
+    r"(?! (?:controls?|curbs?|restrictions?|bans?|licen[cs]\w*|rules?|regime|measures?))"
+)
 
 _COMMON = _cues(
     (
@@ -517,7 +542,11 @@ _COMMON = _cues(
         0.75,
     ),
     (
-        r"\b(extend(?:ed|s|ing)?|renew(?:ed|s|ing|al)?|prolong(?:ed|s|ing)?|roll(?:ed|s)? over)\b",
+        r"\b(extend(?:ed|s|ing)?|renew(?:ed|s|ing)?|prolong(?:ed|s|ing)?|roll(?:ed|s)? over|"
+        r"(?:approv|announc|confirm|grant|agre)\w* (?:a |the |its )?(?:\w+ ){0,2}renewal|"
+        r"(?:continu(?:e|es|ed|ing)|run|runs|last|lasts|stay|stays|remain|remains) (?:in place |"
+        r"suspended |on hold |paused )?for (?:another|a further|an additional|one more|a second) "
+        r"(?:year|\d+ months|twelve months|12 months))\b",
         "extended",
         0.8,
     ),
@@ -535,6 +564,20 @@ _COMMON = _cues(
         "fulfilled",
         0.85,
         "base",
+    ),
+)
+
+# "has yet to lift", "has not yet been lowered": nothing happened. Once the due date has passed that is a
+# delay; before it, or about a decision still open ("has yet to say whether"), only a mention.
+_COMMON = _COMMON + _cues(
+    (
+        r"\b((?:yet to|(?:has|have|had) not yet|(?:has|have|had)n't yet|still (?:has|have|had)(?: not|n't)|"
+        r"(?:is|are|was|were) not yet) (?:be |been )?(?!(?:say|said|decide|decided|comment|commented|"
+        r"confirm|confirmed|announce|announced|respond|responded|renew|renewed|extend|extended|reveal|"
+        r"disclose|specify|indicate|clarify|explain|detail|determine|rule|weigh)\b)\w+)",
+        "delayed",
+        0.7,
+        "overdue",
     ),
 )
 
@@ -565,12 +608,22 @@ _MODE_CUES: dict[str, tuple[_Cue, ...]] = {
             "broken",
             0.8,
         ),
+        (  # the suspended measure applies again
+            r"\b((?:took|takes|has taken|have taken|came|comes|went|goes) (?:into )?(?:effect|force) again|"
+            r"(?:back|again) in (?:force|effect|place)|back into (?:force|effect)|"
+            r"appl(?:y|ies|ied) again|in force again|in effect again)\b",
+            "broken",
+            0.9,
+        ),
         (
             r"\b(suspend(?:ed|s|ing)?|paus(?:ed|es|ing)|halt(?:ed|s|ing)|lift(?:ed|s|ing)|waiv(?:ed|es|ing)|"
-            r"exempt(?:ed|s|ing)|remov(?:ed|es|ing)|scrapp(?:ed|ing)|dropp(?:ed|ing)|stopp(?:ed|"
+            r"exempt(?:ed|s|ing)|remov(?:ed|es|ing)|scrapp(?:ed|ing)|scraps|dropp(?:ed|ing)|drops|stopp(?:ed|"
             r"ing) (?:collecting|charging|levying)|"
-            r"no longer (?:collect|charge|levy|appl)\w*|(?:remains?|remained|stays?|stayed|kept|"
-            r"keeps) (?:\w+ )?(?:suspended|on hold|paused)|"
+            r"no longer (?:collect|charge|levy|appl)\w*|(?:remains?|remained|stays?|stayed) (?:\w+ )?"
+            r"(?:suspended|on hold|paused)|"
+            r"(?:kept|keeps?|keeping) (?:\S+ ){0,9}?(?:suspended|on hold|paused)|"
+            r"continu(?:e|es|ed|ing) (?:the |its |their )?(?:\S+ ){0,2}(?:suspension|pause|exclusions?|"
+            r"exemptions?)|(?:suspension|pause) (?:\S+ ){0,8}?(?:will |would )?continu(?:e|es|ed)|"
             r"put (?:\w+ ){0,8}on hold|shelv(?:ed|es|ing)|froze|frozen)\b",
             "fulfilled",
             0.75,
@@ -584,7 +637,12 @@ _MODE_CUES: dict[str, tuple[_Cue, ...]] = {
             0.85,
             "tensed",
         ),
-        (rf"\b(end of (?:the |its )?(?:\S+ ){{0,3}}{_MEASURE_NOUNS})\b", "fulfilled", 0.7),
+        (
+            rf"\b(end of (?:the |its )?(?:\S+ ){{0,3}}{_MEASURE_NOUNS})\b(?! (?:pause|suspension|truce|"
+            rf"reprieve|waiver|exemption|moratorium|freeze|holiday))",
+            "fulfilled",
+            0.7,
+        ),
         (
             r"\b(has begun|have begun|has started|have started|began|started|begins|starts|took hold)\b",
             "fulfilled",
@@ -593,7 +651,8 @@ _MODE_CUES: dict[str, tuple[_Cue, ...]] = {
         ),
         (  # a time limit running out with nobody renewing it
             r"\b((?:let|lets|letting|allowed|allows|allowing) (?:\S+ ){0,9}?(?:to )?(?:lapse|expire|run out)|"
-            r"expired|lapsed|lapses|ran out)\b",
+            r"expired|lapsed|lapses|ran out|"
+            r"(?:suspension|pause|truce|reprieve|waiver|moratorium) (?:\S+ ){0,3}?(?:ended|had ended))\b",
             "broken",
             0.8,
             "lapse",
@@ -626,7 +685,7 @@ _MODE_CUES: dict[str, tuple[_Cue, ...]] = {
             r"\b(lower(?:ed|s|ing)?|cuts|(?:was|were|been|has|have) cut|cut (?:\S+ ){0,8}to (?:\d|ten\b)|"
             r"(?:US|U\.S\.|Washington|Trump|administration|president|it|he|they) cut|reduc(?:ed|"
             r"es|ing)|halv(?:ed|es|ing)|slash(?:ed|es|ing)|dropp(?:ed|ing)|drops|"
-            r"fell|falls|trimm(?:ed|ing)|now stands? at|(?:is|are) now|dropped to|fell to)\b",
+            r"fell|falls|trimm(?:ed|ing)|trims|now stands? at|(?:is|are) now|dropped to|fell to)\b",
             "fulfilled",
             0.7,
             "tensed",
@@ -635,7 +694,7 @@ _MODE_CUES: dict[str, tuple[_Cue, ...]] = {
         (  # "assessed at ten percent", "the duty rate ... is 10 percent": the rate now charged
             r"\b((?:assessed|charged|collected|levied|applied|set|now) at (?:the )?(?:\S+ ){0,2}?"
             r"(?:\d+(?:\.\d+)?|ten|twenty|five|fifteen)\s?(?:%|percent|per cent)|"
-            r"(?:rate|duty|tariff|levy)(?: rate)? (?:\S+ ){0,10}?(?:is|stands at|remains|of) "
+            r"(?:rate|duty|tariff|levy)(?: rate)? (?:\S+ ){0,14}?(?:is|stands at|remains|of) "
             r"(?:\d+(?:\.\d+)?|ten|twenty|five|fifteen)\s?(?:%|percent|per cent))",
             "fulfilled",
             0.7,
@@ -774,7 +833,10 @@ _MODE_CUES: dict[str, tuple[_Cue, ...]] = {
             r"(?:hold|holds|held) talks (?:in|at)|"
             r"(?:visit|trip|summit|tour) (?:ends|ended|concludes|concluded|wraps up|wrapped up|closes|"
             r"closed)|"
-            r"(?:first|second|third|final|last) day of (?:his|her|a|the) (?:\w+ )?(?:visit|trip|tour))\b",
+            r"(?:first|second|third|final|last) day of (?:his|her|a|the) (?:\w+ )?(?:visit|trip|tour)|"
+            r"(?:left|leaves|departed|departs) "
+            r"(?:Beijing|Washington|China|the United States|the US|the U\.S\.) "
+            r"(?:\S+ ){0,3}?after)\b",
             "fulfilled",
             0.8,
             "tensed",
@@ -787,6 +849,7 @@ _MODE_CUES: dict[str, tuple[_Cue, ...]] = {
             r"(?:visit|trip)(?: \w+){0,3} (?:is |was |has been )?(?:set|scheduled|planned|slated|"
             r"confirmed) for|preparations?|"
             r"advance team|(?:is|are) scheduled to|will (?:visit|travel|go|head|arrive|make)|"
+            r"^(?:\S+ ){1,4}to (?:make|pay) (?:a |an |his |her )?(?:\w+ )?(?:state )?(?:visit|trip)|"
             r"plans? to (?:visit|travel|go)|expected to (?:visit|travel|arrive)|set to (?:visit|travel|"
             r"arrive))\b",
             "progress",
@@ -905,16 +968,25 @@ def _clause_of(spans: list[tuple[int, int]], pos: int) -> int:
 # Who acts. "China ... suspends port fees" is China's measure even when "US goods" appear in the same
 # clause; a party named right after a preposition ("on US vessels") or as a modifier ("US-linked") is the
 # object, not the actor.
+# A compound ("US-China truce", "Sino-US talks") names the relationship, not an actor: (?<!-) and (?![\w-]).
+# A party name before a noun of goods or firms ("US soybeans", "listed Chinese firms") is a modifier.
+_MODIFIED_NOUN = (
+    r"(?!\s+(?:goods|products|imports|exports|soybeans|soy|farm|agricultural|firms|companies|ships|vessels|"
+    r"chips?|buyers|sellers|exporters|importers|entities|cranes?|ports?|markets?|shippers|makers|"
+    r"carmakers|automakers|chipmakers|subsidiaries|producers|manufacturers|operators|customers|"
+    r"suppliers|businesses|cargoes|shipments|steel|cars|crops|growers|farmers|plants?|factories)\b)"
+)
 _PARTY_RE = {
     "US": re.compile(
-        r"\b(?:US|U\.S\.|USA|United States|America|American|Washington|White House|USTR|Trump|"
-        r"Commerce Department|BIS|Treasury)(?![\w-])"
+        r"(?<!-)\b(?:US|U\.S\.|USA|United States|America|American|Washington|White House|USTR|Trump|"
+        r"Commerce Department|BIS|Treasury)(?![\w-])" + _MODIFIED_NOUN
     ),
     "China": re.compile(
-        r"\b(?:China|Chinese|Beijing|PRC|MOFCOM|Xi|Xi Jinping|Ministry of Commerce|Tariff Commission|"
-        r"State Council)(?![\w-])"
+        r"(?<!-)\b(?:China|Chinese|Beijing|PRC|MOFCOM|Xi|Xi Jinping|Ministry of Commerce|Tariff Commission|"
+        r"State Council)(?![\w-])" + _MODIFIED_NOUN
     ),
 }
+_RELATIVE = re.compile(r",\s*(?:which|who|that)\b[^,]*,")
 _OBJECT_PREP = re.compile(
     r"\b(?:on|to|from|for|against|with|of|by|at|in|into|toward|towards|over|than|and)\s+(?:the\s+)?$", re.I
 )
@@ -924,6 +996,8 @@ def _actor_before(text: str) -> str | None:
     """The party named last before a verb in its clause, skipping objects of prepositions; "both" for a
     joint subject ("US and China suspend port fees")."""
     found: list[tuple[int, int, str]] = []
+    # a relative clause describes its noun ("the rule, which covers Chinese firms, took effect"): blank it
+    text = _RELATIVE.sub(lambda m: " " * len(m.group(0)), text)
     for party, rx in _PARTY_RE.items():
         for m in rx.finditer(text):
             if _OBJECT_PREP.search(text[: m.start()]) and not re.search(
@@ -942,6 +1016,15 @@ def _actor_before(text: str) -> str | None:
         ):
             return "both"
     return last[2]
+
+
+# "US-China", "U.S.-Chinese", "Sino-US", "China-US": the relationship, not one of the parties. Inside such a
+# compound the other party's name does not count for a commitment: a "US-China port fee suspension" names
+# the US fees, not also China's (which would need the US named again, as their object).
+_COMPOUND = re.compile(
+    r"\b(?:U\.?S\.?|USA|America|American|China|Chinese|Sino|Beijing|Washington)-"
+    r"(?:U\.?S\.?|USA|America|American|China|Chinese|Beijing|Washington)\b"
+)
 
 
 # --- compiled commitments ----------------------------------------------------------------------------
@@ -977,6 +1060,8 @@ class _Compiled:
     mode: str
     cues: tuple[_Cue, ...]
     family: tuple[int, ...] = ()  # commitments with the same aliases (the yearly soybean pledges)
+    other_party: frozenset[str] = frozenset()  # names of the other party (not found inside "US-China")
+    own_party: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -996,6 +1081,7 @@ class _Doc:
     hits_by_sentence: list[dict[str, list[_Hit]]]
     published: dt.date | None
     report: Report
+    compounds: list[tuple[int, int]] = field(default_factory=list)
 
     def sentence(self, i: int) -> str:
         a, b = self.spans[i]
@@ -1105,9 +1191,15 @@ class EvidenceEngine:
             ):
                 counterpart = frozenset(self._add(n) for n in names)
         mode = _mode_of(c)
+        other_party: frozenset[str] = frozenset()
+        own_party: frozenset[str] = frozenset()
+        if other is not None:
+            other_party = frozenset(self._add(n) for n in _COUNTERPART_TERMS[other] if not n.endswith("-"))
+            own = "China" if other == "US" else "US"
+            own_party = frozenset(self._add(n) for n in _COUNTERPART_TERMS[own] if not n.endswith("-"))
         return _Compiled(
             index, c, alias_keys, require, tuple(tuple(g) for g in uniq_groups), exclude, counterpart, mode,
-            _COMMON + _MODE_CUES[mode],
+            _COMMON + _MODE_CUES[mode], other_party=other_party, own_party=own_party,
         )  # fmt: skip
 
     # -- scanning
@@ -1142,7 +1234,8 @@ class EvidenceEngine:
                     continue
                 hits[si].setdefault(key, []).append(_Hit(start, end + 1, key))
         published = report.published.date() if report.published is not None else None
-        return _Doc(text, low, all_spans, starts, title_end, hits, published, report)
+        compounds = [m.span() for m in _COMPOUND.finditer(text)]
+        return _Doc(text, low, all_spans, starts, title_end, hits, published, report, compounds)
 
     # -- relevance
 
@@ -1161,6 +1254,12 @@ class EvidenceEngine:
                 keys: set[str] = set()
                 for s in sents:
                     keys.update(doc.hits_by_sentence[s])
+                if doc.compounds and keys & cc.other_party:
+                    keys -= {k for k in keys & cc.other_party if self._only_in_compounds(doc, sents, k)}
+                    if keys & cc.other_party:
+                        # the other party named on its own is the one talked about: "US port fee pause,
+                        # part of the US-China truce" names no Chinese measure
+                        keys -= {k for k in keys & cc.own_party if self._only_in_compounds(doc, sents, k)}
                 aliases = [k for k in keys if k in cc.aliases]
                 if not aliases:
                     continue
@@ -1194,6 +1293,17 @@ class EvidenceEngine:
                 units.append(_Unit(sents, i, sorted(aliases)[0], groups))
                 break
         return units
+
+    @staticmethod
+    def _only_in_compounds(doc: _Doc, sents: tuple[int, ...], key: str) -> bool:
+        """Whether every occurrence of ``key`` in ``sents`` is one half of a "US-China" compound."""
+        for s in sents:
+            for h in doc.hits_by_sentence[s].get(key, []):
+                if not any(
+                    a <= h.start and h.end <= b and (h.start, h.end) != (a, b) for a, b in doc.compounds
+                ):
+                    return False
+        return True
 
     _TRAVEL = re.compile(
         r"\b(visit(?:s|ed|ing)?|trip|travel(?:s|led|ed|ing)?|arriv(?:e|es|ed|al|ing)|land(?:s|ed)|tour|"
@@ -1289,7 +1399,7 @@ class EvidenceEngine:
                     continue
                 if re.search(
                     r"\b(the|a|an|its|this|these|their)\s+$", sentence[: m.start()], re.I
-                ) and re.match(r"\w+ed\b", m.group(0)):
+                ) and re.match(r"\w+ed\b|lower\b|higher\b", m.group(0)):
                     continue  # "the suspended affiliates rule": an adjective, not an event
                 if m.start() == 0 and re.match(r"\w+ing\b", m.group(0)) and not (official and is_title):
                     continue  # a sentence-initial gerund is a noun ("Halving the tariff rewards..."); an
@@ -1333,6 +1443,12 @@ class EvidenceEngine:
             signal, confidence, cue_text = cue.signal, cue.weight, m.group(0)
             window = self._window(sentence, m.start())
             if cue.kind == "rate" and not self._rate_ok(cc, m.group(0)):
+                return "mention", 0.5, "", None
+            if cue.kind == "overdue":
+                if self._overdue(cc, doc.published) and not _SPEC.search(window):
+                    notes.append("not done after the due date: delayed")
+                    return "delayed", cue.weight, m.group(0), None
+                notes.append("not done yet, before the due date: a mention")
                 return "mention", 0.5, "", None
             if cue.kind == "begun" and not re.search(
                 r"\b(?:suspension|pause|waiver|reprieve|moratorium|exemption|truce)s?\b[^.;]{0,50}$",
@@ -1391,6 +1507,13 @@ class EvidenceEngine:
                     signal, confidence = "mention", 0.5
                 elif signal == "fulfilled":
                     signal, confidence = "progress", 0.7
+                elif signal in ("broken", "delayed", "extended") and re.search(
+                    r"\b(?:if|unless|when|once|as soon as|should)\b", sentence[m.end() :], re.I
+                ):
+                    # "the rule will apply again when the suspension runs out", "will reinstate it
+                    # unless talks succeed": the schedule or a condition, not a decision taken
+                    notes.append("a future step on a condition or at the scheduled end: a mention")
+                    signal, confidence = "mention", 0.5
                 elif signal in ("broken", "delayed", "extended"):
                     confidence -= 0.15
             cue_clause = clauses[_clause_of(clauses, m.start())]
@@ -1428,6 +1551,23 @@ class EvidenceEngine:
                 elif eff and doc.published and doc.published < eff and cc.mode not in ("purchase", "visit"):
                     notes.append(f"published before the effective date {eff}: progress")
                     signal, confidence = "progress", 0.65
+            ends = cc.commitment.ends
+            if signal in ("fulfilled", "progress") and cc.mode == "suspension" and ends is not None:
+                beyond = [
+                    d
+                    for d in dates
+                    if d.start > m.start()
+                    and d.date > ends + dt.timedelta(days=30)
+                    and re.search(
+                        r"\b(until|through|till|to|into)\s+(?:the\s+)?(?:end of\s+)?$",
+                        sentence[: d.start],
+                        re.I,
+                    )
+                ]
+                if beyond:
+                    notes.append(f"kept in place until {beyond[0].date}, after the end {ends}: extended")
+                    signal, new_date = "extended", beyond[0].date
+                    confidence = max(confidence, 0.7) if not fut else 0.65
             if signal == "fulfilled" and cc.mode in ("supply", "purchase") and _PARTIAL.search(sentence):
                 notes.append("only partly: progress")
                 signal = "progress"
@@ -1489,6 +1629,26 @@ class EvidenceEngine:
             notes.append(f"a new date {moved.date} after the due date {cc.commitment.due}: delayed")
             signal, confidence, new_date = "delayed", 0.6, moved.date
             cue_text = cue_text or moved.text
+        due = cc.commitment.due
+        target = cc.commitment.target
+        if (
+            signal == "progress"
+            and cc.mode == "purchase"
+            and quantity is not None
+            and target is not None
+            and due is not None
+            and doc.published is not None
+            and doc.published > due
+            and quantity.value < target.value * 0.999
+            and (
+                any(_is_target_amount(sentence, q) for q in extract_quantities(sentence, target.unit))
+                or re.search(r"\b(?:below|short of|only|just|less than)\b", sentence, re.I)
+            )
+        ):
+            notes.append(
+                f"{quantity.value:g} {target.unit} after the due date {due}, below the target: delayed"
+            )
+            signal, confidence = "delayed", 0.65
         if quantity is not None:
             if (
                 cc.commitment.target
@@ -1654,7 +1814,11 @@ class EvidenceEngine:
     def _quantity(cc: _Compiled, sentence: str) -> Quantity | None:
         if cc.commitment.target is None:
             return None
-        qs = extract_quantities(sentence, cc.commitment.target.unit)
+        qs = [
+            q
+            for q in extract_quantities(sentence, cc.commitment.target.unit)
+            if not _is_target_amount(sentence, q)
+        ]
         if not qs:
             return None
         cum = [q for q in qs if q.cumulative]
@@ -1673,8 +1837,14 @@ class EvidenceEngine:
             low = text.lower()
             if re.search(r"\bnext year\b|\bin the coming year\b", low):
                 years.add(pub.year + 1)
-            if re.search(r"\bthis year\b|\bby (?:the )?(?:end of the year|year-end|year end)\b", low):
+            if re.search(r"\bthis year\b", low):
                 years.add(pub.year)
+            if re.search(r"\bby (?:the )?(?:end of the year|year-end|year end)\b", low):
+                # read early in a year with a past tense, the year end is the one just gone
+                past = pub.month <= 2 and re.search(
+                    r"\b(?:bought|purchased|imported|booked|fell|missed)\b", low
+                )
+                years.add(pub.year - 1 if past else pub.year)
             if re.search(r"\blast year\b", low):
                 years.add(pub.year - 1)
         due_year = c.due.year if c.due else None
