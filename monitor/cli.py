@@ -152,6 +152,8 @@ def cmd_match(args: argparse.Namespace) -> int:
             published=_parse_when(doc.get("published")),
             link=str(doc.get("link") or ""),
             source=str(doc.get("source") or ""),
+            # a link on a configured government domain is official; otherwise the engine judges by name
+            official=True if config.is_official(str(doc.get("link") or "")) else None,
         )
         result: dict[str, Any] = {"id": doc.get("id"), "matches": []}
         if args.explain:

@@ -77,6 +77,9 @@ class Report:
     published: dt.datetime | None
     link: str = ""
     source: str = ""
+    # Whether the report comes from a government source, as the config decides (official feeds and
+    # domains); None leaves it to a guess from the link and source name (for `match` on bare reports).
+    official: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -1896,7 +1899,9 @@ class EvidenceEngine:
         return self._judge(doc, list(range(len(self._compiled))), explain=True)
 
     def _judge(self, doc: _Doc, indices: list[int], explain: bool) -> list[Explanation]:
-        official = bool(OFFICIAL_HINTS.search(f"{doc.report.source} {doc.report.link}"))
+        official = doc.report.official
+        if official is None:
+            official = bool(OFFICIAL_HINTS.search(f"{doc.report.source} {doc.report.link}"))
         out: list[Explanation] = []
         readings: dict[int, tuple[_Reading, _Unit, list[_Unit]]] = {}
         exps: dict[int, Explanation] = {}

@@ -292,7 +292,8 @@ class Monitor:
     ) -> list[EvidenceRow]:
         """Match one entry; ``only`` limits it to some commitments (those a reload added)."""
         published = as_utc(row.published) or fetched_at
-        report = Report(str(row.id), row.title, row.summary, published, row.link, source.name)
+        official = self.config.is_official(row.link, source.official)
+        report = Report(str(row.id), row.title, row.summary, published, row.link, source.name, official)
         matches = self.engine.match(report)
         out = []
         for m in matches:
