@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -16,6 +17,24 @@ from tests.conftest import write_notify
 from tests.receivers import JsonReceiver
 
 pytestmark = pytest.mark.postgres
+
+
+def _report(commitment: str, signal: str, host: str, when: object, official: bool = False) -> Any:
+    """One piece of evidence from ``host``, as the pipeline stores it before the tracker judges it."""
+    from monitor.store import EvidenceRow
+
+    return EvidenceRow(
+        commitment_id=commitment,
+        signal=signal,
+        confidence=0.9,
+        sentence=f"{host}: {signal}",
+        publisher=host,
+        official=official,
+        link=f"https://{host}/x",
+        title=host,
+        story_key=host,
+        published=when,
+    )
 
 
 async def test_two_workers_share_the_outbox_without_double_sends(config_dir: Path, pg_url: str) -> None:
@@ -50,7 +69,7 @@ def test_two_polls_judging_one_commitment_at_once_move_it_once(config_dir: Path,
 
     from sqlmodel import select
 
-    from monitor.store import EvidenceRow, StatusChangeRow
+    from monitor.store import StatusChangeRow
 
     config = load_config(config_dir)
     store = Store(pg_url)
@@ -61,18 +80,7 @@ def test_two_polls_judging_one_commitment_at_once_move_it_once(config_dir: Path,
 
     def judge(host: str, hold: bool) -> None:
         with store.session() as s:
-            ev = EvidenceRow(
-                commitment_id=cid,
-                signal="fulfilled",
-                confidence=0.9,
-                sentence="in force",
-                publisher=host,
-                official=True,
-                link=f"https://{host}/x",
-                title=host,
-                story_key=host,
-                published=when,
-            )
+            ev = _report(cid, "fulfilled", host, when, official=True)
             s.add(ev)
             s.flush()
             monitor.tracker.on_evidence(s, [ev], when)
@@ -160,7 +168,6 @@ def test_two_polls_that_both_stored_evidence_do_not_deadlock(config_dir: Path, p
     import datetime as dt
     import threading
 
-    from monitor.store import EvidenceRow
 
     store = Store(pg_url)
     monitor = Monitor(load_config(config_dir), store)
@@ -172,17 +179,7 @@ def test_two_polls_that_both_stored_evidence_do_not_deadlock(config_dir: Path, p
     def judge(host: str) -> None:
         try:
             with store.session() as s:
-                ev = EvidenceRow(
-                    commitment_id=cid,
-                    signal="progress",
-                    confidence=0.9,
-                    sentence="s",
-                    publisher=host,
-                    link=f"https://{host}/x",
-                    title=host,
-                    story_key=host,
-                    published=when,
-                )
+                ev = _report(cid, "progress", host, when)
                 s.add(ev)
                 s.flush()  # what ingest_in does before the tracker judges
                 both_stored.wait(10)
