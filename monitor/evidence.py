@@ -183,9 +183,17 @@ _TERMS_STATED = re.compile(
     r"struck|strikes?|concessions?)\b",
     re.I,
 )
+# The whole deal's everyday name: a report that only names it ("investors assess the US-China trade
+# truce") says nothing about any one measure, so an alias like this supports a mention only together with
+# a term of the measure itself; a status cue on it ("the trade truce was extended") still counts.
+_GENERIC_DEAL = re.compile(
+    r"(?:(?:us-china|u\.s\.-china|sino-us) )?(?:trade )?(?:truce|deal|agreement)", re.I
+)
 _COMMENTARY_TITLE = re.compile(
     r"^\s*(opinion|commentary|analysis|editorial|column|view|letters?)\s*[:|-]", re.I
 )
+# A piece that argues (opinion, column) rather than a news analysis, which recaps what was agreed.
+_OPINION_TITLE = re.compile(r"^\s*(opinion|commentary|editorial|column|view|letters?)\s*[:|-]", re.I)
 _COMMENTARY = re.compile(
     r"\b(analysts?|experts?|commentators?|economists?|critics?|observers?|columnists?|strategists?)\b"
     r"[^.]{0,40}\b(say|said|says|argue[sd]?|believe[sd]?|warn(?:ed|s)?|note[sd]?|think|thought)\b",
@@ -1015,7 +1023,8 @@ def _actor_before(text: str) -> str | None:
     if len(found) > 1:
         prev = found[-2]
         if prev[2] != last[2] and re.fullmatch(
-            r"\s*(?:,|and|&|,\s*and)\s*(?:the\s+)?", text[prev[1] : last[0]]
+            r"\s*(?:,|and|&|,\s*and)\s*(?:the\s+)?(?:(?:President|Premier|Prime Minister|leader)\s+)?",
+            text[prev[1] : last[0]],
         ):
             return "both"
     return last[2]
@@ -1678,6 +1687,19 @@ class EvidenceEngine:
                 )
             ):
                 signal, confidence, cue_text = "progress", 0.65, quantity.text
+        if (
+            signal != "mention"
+            and cc.mode in ("suspension", "measure", "enforcement")
+            and doc.published is not None
+            and doc.published <= cc.commitment.announced
+            and not (
+                signal == "progress"
+                and any(d.date > doc.published for d in find_dates(sentence, doc.published))
+            )
+        ):  # the summit coverage restates what was agreed, no step has happened yet; a stated schedule
+            # ("will cut the tariff from November 10") is the first concrete step and stays progress
+            notes.append(f"published on the announcement day {cc.commitment.announced}: the promise, mention")
+            signal, confidence = "mention", min(confidence, 0.55)
         if signal != "mention":
             if official:
                 confidence += 0.1
@@ -2024,17 +2046,27 @@ class EvidenceEngine:
         exactly so, and each item says what a party undertook, which is the commitment itself."""
         per_sentence = Counter(r.sentence for r, _, _ in readings.values())
         for idx in list(readings):
-            r, _, _ = readings[idx]
+            r, _, units = readings[idx]
             if r.signal != "mention":
                 continue
-            if per_sentence[r.sentence] >= 3 and not _TERMS_STATED.search(doc.sentence(r.sentence)):
+            if all(_GENERIC_DEAL.fullmatch(u.alias) for u in units):
+                del readings[idx]
+                exps[idx].reasons.append(
+                    "only the deal's generic name, with no term of this measure and nothing said about it"
+                )
+            elif per_sentence[r.sentence] >= 3 and not _TERMS_STATED.search(doc.sentence(r.sentence)):
                 del readings[idx]
                 exps[idx].reasons.append(
                     "only named in a list of the deal's parts, with nothing said about it"
                 )
-            elif _COMMENTARY_TITLE.search(doc.report.title) and not (
-                doc.title_end and any(k in self._compiled[idx].aliases for k in doc.hits_by_sentence[0])
-            ):  # an opinion piece whose headline is about this commitment is still about it
+            elif (
+                _OPINION_TITLE.search(doc.report.title)
+                and not _TERMS_STATED.search(doc.sentence(r.sentence))
+                and not (
+                    doc.title_end and any(k in self._compiled[idx].aliases for k in doc.hits_by_sentence[0])
+                )
+            ):  # an opinion piece whose headline is about this commitment is still about it, and an
+                # analysis that states what a party agreed recaps the commitment itself
                 del readings[idx]
                 exps[idx].reasons.append("only named in an opinion piece")
 

@@ -487,3 +487,34 @@ def test_the_pledge_amount_is_not_a_purchase(engine: EvidenceEngine) -> None:
     m = got["cn-soybean-purchases-2025"]
     assert m.signal == "delayed"
     assert m.quantity is not None and m.quantity.value == 9
+
+
+def test_announcement_day_coverage_states_the_promise(engine: EvidenceEngine) -> None:
+    """On the day the deal is announced a cue restates what was agreed; a stated schedule stays progress."""
+    got = run(
+        engine, "Trump admin to reduce tariffs on China as local businesses hope for relief", "", "2025-11-01"
+    )
+    assert got["us-fentanyl-tariff-cut"].signal == "mention"
+    got = run(
+        engine,
+        "Trump lowers fentanyl tariffs on China, while Xi delays rare earth export controls",
+        "",
+        "2025-10-30",
+    )
+    assert got["cn-rare-earth-controls-suspension"].signal == "mention"
+
+
+def test_generic_trade_truce_is_not_the_reciprocal_tariff(engine: EvidenceEngine) -> None:
+    """Naming the deal's everyday name is no evidence; a status of the truce or a tariff truce still is."""
+    got = run(engine, "Oil prices steady as investors assess US-China trade truce", "", "2025-11-03")
+    assert "us-reciprocal-tariff-truce" not in got
+    got = run(engine, "Trump, Xi agree to extend US-China trade truce for another year", "", "2026-10-20")
+    assert "us-reciprocal-tariff-truce" in got
+    got = run(
+        engine,
+        "Dollar firms",
+        "The easing of US-Chinese trade tensions helps after President Trump and President Xi Jinping agreed "
+        "to extend a tariff truce.",
+        "2025-11-03",
+    )
+    assert "us-reciprocal-tariff-truce" in got

@@ -168,7 +168,6 @@ def test_two_polls_that_both_stored_evidence_do_not_deadlock(config_dir: Path, p
     import datetime as dt
     import threading
 
-
     store = Store(pg_url)
     monitor = Monitor(load_config(config_dir), store)
     cid = "cn-rare-earth-controls-suspension"
