@@ -403,41 +403,36 @@ class Tracker:
             row = self._row(session, commitment.id, now)
             if row.archived:
                 continue
-            watched = as_utc(row.watched_since)
             due = row.new_due or commitment.due
             if due is not None and today > due and row.status in ("pending", "in_progress"):
                 reason = f"due {due} passed without evidence of fulfilment"
-                unwitnessed = watched is not None and due < watched.date()
-                reason += _UNWITNESSED.format(since=watched) if unwitnessed and watched else ""
-                change = self._change(session, row, "delayed", now, "deadline", reason, [])
-                events.append(
-                    TrackEvent(
-                        "status_change",
-                        commitment,
-                        "warning",
-                        reason,
-                        change,
-                        details={"overdue": True, "unwitnessed": unwitnessed},
-                    )
-                )
+                events.append(self._calendar_move(session, commitment, row, "delayed", due, reason, now))
             end = row.extended_until or commitment.ends
             if end is not None and today > end and row.status not in ("broken", "expired"):
                 reason = f"time-limited measure ended on {end} with no evidence of renewal"
-                unwitnessed = watched is not None and end < watched.date()
-                reason += _UNWITNESSED.format(since=watched) if unwitnessed and watched else ""
-                change = self._change(session, row, "expired", now, "deadline", reason, [])
-                events.append(
-                    TrackEvent(
-                        "status_change",
-                        commitment,
-                        "warning",
-                        reason,
-                        change,
-                        details={"expired": True, "unwitnessed": unwitnessed},
-                    )
-                )
+                events.append(self._calendar_move(session, commitment, row, "expired", end, reason, now))
             events += self._reminders(commitment, row, due, end, today)
         return events
+
+    def _calendar_move(
+        self,
+        session: Session,
+        commitment: Commitment,
+        row: CommitmentRow,
+        to_status: str,
+        date: dt.date,
+        reason: str,
+        now: dt.datetime,
+    ) -> TrackEvent:
+        """A status moved by a date passing, flagged unwitnessed if it passed before watching began."""
+        watched = as_utc(row.watched_since)
+        unwitnessed = watched is not None and date < watched.date()
+        if watched is not None and unwitnessed:
+            reason += _UNWITNESSED.format(since=watched)
+        change = self._change(session, row, to_status, now, "deadline", reason, [])
+        flag = "overdue" if to_status == "delayed" else "expired"
+        details: dict[str, object] = {flag: True, "unwitnessed": unwitnessed}
+        return TrackEvent("status_change", commitment, "warning", reason, change, details=details)
 
     def _reminders(
         self,
