@@ -72,6 +72,15 @@ def cmd_check_config(args: argparse.Namespace) -> int:
     else:
         out.write("  notify.yaml: no targets; alerts go to the console\n")
     _print_routing(config, out)
+    from monitor.config import unused_notify_tags
+
+    for target, tag in unused_notify_tags(config):
+        line = f":{target.line}" if target.line else ""
+        print(
+            f"{config.directory / 'notify.yaml'}{line}: warning: no route in alerts.yaml uses the tag "
+            f"{tag!r} of {target.redacted}",
+            file=sys.stderr,
+        )
     return 0
 
 
@@ -350,11 +359,14 @@ def cmd_history(args: argparse.Namespace) -> int:
         changes, evidence = store.history(args.id)
         out = sys.stdout
         out.write(f"{commitment.id}: {commitment.title}\n")
-        events: list[tuple[dt.datetime, str]] = []
+        # (sort key, shown time, line): a change never sorts before the one it followed, even when it
+        # carries an earlier date (a report read after a calendar move), so the chain reads in order.
+        events: list[tuple[dt.datetime, dt.datetime, str]] = []
+        floor = dt.datetime.min.replace(tzinfo=dt.UTC)
         for c in changes:
-            events.append(
-                (as_utc(c.at) or utcnow(), f"STATUS {c.from_status} -> {c.to_status} ({c.kind}): {c.reason}")
-            )
+            at = as_utc(c.at) or utcnow()
+            floor = max(floor, at)
+            events.append((floor, at, f"STATUS {c.from_status} -> {c.to_status} ({c.kind}): {c.reason}"))
         for e in evidence:
             when = as_utc(e.published) or as_utc(e.created_at) or utcnow()
             confirm = e.publisher
@@ -363,11 +375,12 @@ def cmd_history(args: argparse.Namespace) -> int:
             events.append(
                 (
                     when,
+                    when,
                     f"  evidence {e.signal} ({e.confidence:.2f}, {confirm}): {e.title}\n"
                     f'      {e.link}\n      "{e.sentence}"',
                 )
             )
-        for when, line in sorted(events, key=lambda x: x[0]):
+        for _key, when, line in sorted(events, key=lambda x: x[0]):
             out.write(f"{when:%Y-%m-%d %H:%M}  {line}\n")
         if not events:
             out.write("  no evidence yet\n")
@@ -896,6 +909,7 @@ def build_parser() -> argparse.ArgumentParser:
             "pending",
             "held",
             "sent",
+            "console",
             "failed",
             "unknown",
             "digest",
@@ -904,8 +918,11 @@ def build_parser() -> argparse.ArgumentParser:
             "muted",
             "skipped",
         ],
+        help="only alerts in this delivery state (console: printed, no target configured)",
     )
-    p.add_argument("--limit", type=int, default=50)
+    p.add_argument(
+        "--limit", type=int, default=50, help="show at most this many alerts, newest first (default 50)"
+    )
     return parser
 
 

@@ -15,6 +15,7 @@ Files:
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -295,11 +296,13 @@ class Config:
     def commitments(self) -> list[Commitment]:
         return self.watchlist.commitments
 
+    @functools.cached_property
+    def _commitments_by_id(self) -> dict[str, Commitment]:
+        # Looked up once per evidence row and route check: a scan made 10,000 commitments quadratic.
+        return {c.id: c for c in self.watchlist.commitments}
+
     def commitment(self, commitment_id: str) -> Commitment:
-        for c in self.watchlist.commitments:
-            if c.id == commitment_id:
-                return c
-        raise KeyError(commitment_id)
+        return self._commitments_by_id[commitment_id]
 
     def is_official(self, url_or_host: str, source_official: bool = False) -> bool:
         """Official sources outrank media: a configured official feed or a listed government domain."""
@@ -396,7 +399,22 @@ def read_yaml(path: Path) -> Any:
         what = " ".join(x for x in (exc.context, exc.problem) if x) or "YAML syntax error"
         raise ConfigError([ConfigProblem(str(path), line, "", f"YAML syntax error: {what}")]) from exc
     except Exception as exc:  # ruamel raises a few unmarked errors (e.g. for some duplicate keys)
-        raise ConfigError([ConfigProblem(str(path), None, "", f"YAML error: {exc}")]) from exc
+        line = _impossible_date_line(text) if isinstance(exc, ValueError) else None
+        raise ConfigError([ConfigProblem(str(path), line, "", f"YAML error: {exc}")]) from exc
+
+
+_ISO_DATE = re.compile(r"(?<![\w-])(\d{4})-(\d{2})-(\d{2})(?![\w-])")
+
+
+def _impossible_date_line(text: str) -> int | None:
+    """ruamel builds dates while parsing and reports ``2025-02-30`` with no position; find its line."""
+    for number, line in enumerate(text.splitlines(), start=1):
+        for match in _ISO_DATE.finditer(line.split("#", 1)[0]):
+            try:
+                dt.date(*map(int, match.groups()))
+            except ValueError:
+                return number
+    return None
 
 
 def _validate(model: type[M], path: Path, tree: Any) -> M:
@@ -481,23 +499,83 @@ def _check_dates(path: Path, tree: Any, watchlist: Watchlist) -> list[ConfigProb
     return problems
 
 
+# An empty or missing notify.yaml is far more often an accident (a truncated edit, a bad mount) than a
+# wish to print alerts to a terminal; taking it as "console only" silently lost alerts, so only an
+# explicit empty list means that.
+_NOTIFY_CONSOLE = "write 'urls: []' to deliver alerts to the console only"
+_NOTIFY_MISSING = f"notify.yaml is missing; list Apprise URLs under 'urls:', or {_NOTIFY_CONSOLE}"
+
+
+def _check_alert_names(
+    path: Path, tree: Any, alerts: AlertsSettings, watchlist: Watchlist
+) -> list[ConfigProblem]:
+    """Routes, mutes and snoozes that name a commitment, category or party the watchlist does not have
+    would silently match nothing: a typo there means alerts go where the user did not intend."""
+    known = {
+        "commitments": {c.id for c in watchlist.commitments},
+        "categories": {c.category for c in watchlist.commitments},
+        "parties": {c.party for c in watchlist.commitments},
+    }
+    singular = {"commitments": "commitment", "categories": "category", "parties": "party"}
+    problems = []
+    for index, route in enumerate(alerts.routes):
+        for field_name, names in known.items():
+            for item, name in enumerate(getattr(route.match, field_name)):
+                if name not in names:
+                    loc = ("routes", index, "match", field_name, item)
+                    problems.append(_unknown_name(path, tree, loc, singular[field_name], name, names))
+    for section in ("mute", "snooze"):
+        for name in getattr(alerts, section):
+            if name not in known["commitments"]:
+                problems.append(
+                    _unknown_name(path, tree, (section, name), "commitment", name, known["commitments"])
+                )
+    return problems
+
+
+def _unknown_name(
+    path: Path, tree: Any, loc: tuple[int | str, ...], what: str, name: str, names: set[str]
+) -> ConfigProblem:
+    import difflib
+
+    close = difflib.get_close_matches(name, sorted(names), n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    message = f"no {what} {name!r} in watchlist.yaml{hint}"
+    return ConfigProblem(str(path), locate(tree, loc), _loc_key(loc), message)
+
+
+def unused_notify_tags(config: Config) -> list[tuple[NotifyTarget, str]]:
+    """Target tags that no route, default or ops setting ever puts on an alert: such a target may never
+    hear anything, which is worth a warning (it may be meant for `notify test --tag`)."""
+    used = {config.alerts.ops_tag, "all", *config.alerts.default_tags}
+    for route in config.alerts.routes:
+        used.update(route.tags)
+    return [(t, tag) for t in config.notify_targets for tag in sorted(t.tags) if tag not in used]
+
+
 def load_notify(path: Path) -> tuple[tuple[NotifyTarget, ...], str]:
     """Read notify.yaml (Apprise's YAML format) and check that Apprise understands every URL."""
     if not path.exists():
-        return (), ""
+        raise ConfigError([ConfigProblem(str(path), None, "", _NOTIFY_MISSING)])
     tree = read_yaml(path)
     text = path.read_text(encoding="utf-8")
     if tree is None:
-        return (), text
+        raise ConfigError([ConfigProblem(str(path), 1, "", f"the file is empty; {_NOTIFY_CONSOLE}")])
     problems: list[ConfigProblem] = []
     if not isinstance(tree, CommentedMap):
         raise ConfigError([ConfigProblem(str(path), 1, "", "expected a mapping with 'version' and 'urls'")])
+    if "urls" not in tree and "include" not in tree:
+        raise ConfigError([ConfigProblem(str(path), 1, "urls", f"no 'urls' list; {_NOTIFY_CONSOLE}")])
     allowed = {"version", "urls", "tag", "include", "asset"}
     for key in tree:
         if key not in allowed:
             problems.append(ConfigProblem(str(path), locate(tree, (key,)), str(key), f"unknown key {key!r}"))
     global_tags = _split_tags(tree.get("tag"))
     urls = tree.get("urls")
+    if urls is None and "urls" in tree:
+        problems.append(
+            ConfigProblem(str(path), locate(tree, ("urls",)), "urls", f"'urls' is empty; {_NOTIFY_CONSOLE}")
+        )
     if urls is None:
         urls = CommentedSeq()
     if not isinstance(urls, CommentedSeq):
@@ -601,6 +679,10 @@ def load_config(directory: str | os.PathLike[str]) -> Config:
     path = root / "watchlist.yaml"
     try:
         tree = read_yaml(path)
+        if tree is None:
+            raise ConfigError(
+                [ConfigProblem(str(path), 1, "", "the file is empty; it needs a 'commitments:' list")]
+            )
         watchlist = _validate(Watchlist, path, tree)
         problems += _duplicates(path, tree, watchlist.commitments, "commitments", "id")
         problems += _check_dates(path, tree, watchlist)
@@ -609,7 +691,11 @@ def load_config(directory: str | os.PathLike[str]) -> Config:
 
     path = root / "sources.yaml"
     try:
-        tree = read_yaml(path) if path.exists() else CommentedMap()
+        if not path.exists():
+            raise ConfigError(
+                [ConfigProblem(str(path), None, "", "sources.yaml is missing: no feed would be read")]
+            )
+        tree = read_yaml(path)
         sources = _validate(Sources, path, tree if tree is not None else CommentedMap())
         problems += _duplicates(path, tree, sources.sources, "sources", "name")
         problems += _duplicates(path, tree, sources.sources, "sources", "url")
@@ -626,6 +712,8 @@ def load_config(directory: str | os.PathLike[str]) -> Config:
         try:
             tree = read_yaml(path)
             alerts = _validate(AlertsSettings, path, tree if tree is not None else CommentedMap())
+            if watchlist is not None:
+                problems += _check_alert_names(path, tree, alerts, watchlist)
         except ConfigError as exc:
             problems += exc.problems
 

@@ -53,13 +53,14 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, TextIO
-from urllib.parse import parse_qsl, quote, urlsplit
+from urllib.parse import quote, urlsplit
 
 import jinja2
 import markupsafe
 from sqlmodel import Session, col, select
 
 from monitor.config import AlertsSettings, Config, NotifyTarget, Route
+from monitor.observability import MASK, secrets_of_url
 from monitor.store import AlertRow, DeliveryRow, DigestItemRow, Store, add_alert_once, as_utc
 from monitor.tracking import TrackEvent
 
@@ -77,6 +78,9 @@ FORMATS = ("text", "markdown", "html")
 SUBJECT_MAX = 100
 LEASE_SECONDS = 120.0
 SEND_TIMEOUT = 30.0
+# Our severities as Apprise's notify types, so a receiver (and the icon or colour a service shows) can
+# tell a broken commitment from routine news.
+NOTIFY_TYPES = {"critical": "failure", "warning": "warning", "notice": "success", "info": "info"}
 MAX_BACKOFF = 3600.0
 # Alert states: pending -> sent | failed | unknown; held (quiet hours, snooze, rate limit) -> pending path;
 # digest (waits for a digest) -> digested; folded (carried by a burst alert); muted; skipped (replay).
@@ -327,6 +331,18 @@ def _muted(settings: AlertsSettings, commitment_id: str | None, now: dt.datetime
     return _local(now, settings.timezone).date() <= settings.mute[commitment_id]
 
 
+SUMMARY_ITEMS = 20
+
+
+def capped_list(items: Sequence[str], rest_hint: str, limit: int = SUMMARY_ITEMS) -> str:
+    """A summary names its first items and counts the rest: one alert about 3,000 deadlines was 250 KB,
+    which no mail client or chat shows, so the full list stays where the user can query it."""
+    shown = "; ".join(items[:limit])
+    if len(items) <= limit:
+        return shown
+    return f"{shown}; and {len(items) - limit} more ({rest_hint})"
+
+
 class Alerter:
     """Routes and renders events into outbox rows, inside the caller's transaction."""
 
@@ -382,7 +398,8 @@ class Alerter:
                 f"unwitnessed:{now:%Y-%m-%d}:{len(unwitnessed)}:{unwitnessed[0].commitment.id}",
                 f"Now watching: {len(unwitnessed)} dates had passed before monitoring began",
                 "These statuses follow the calendar alone, since no reports from before monitoring began "
-                "were read; check them and correct any with `trade-monitor set-status`: " + "; ".join(lines),
+                "were read; check them and correct any with `trade-monitor set-status`: "
+                + capped_list(lines, "`trade-monitor status` lists them all"),
                 now,
                 severity="info",
             )
@@ -513,28 +530,10 @@ class SendResult:
     error: str | None = None
 
 
-def _secret_fragments(url: str) -> list[str]:
-    """Parts of an Apprise URL that may be tokens: user info, path segments, query values, the host."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return [url]
-    frags = [url]
-    if parts.username:
-        frags.append(parts.username)
-    if parts.password:
-        frags.append(parts.password)
-    if parts.hostname and not re.fullmatch(r"[\d.]+|localhost", parts.hostname):
-        frags.append(parts.hostname)
-    frags += [seg for seg in parts.path.split("/") if len(seg) >= 4]
-    frags += [v for _, v in parse_qsl(parts.query) if len(v) >= 4]
-    return sorted({f for f in frags if f}, key=len, reverse=True)
-
-
 def scrub(text: str, url: str) -> str:
     """Remove every secret-looking fragment of ``url`` from ``text`` (an Apprise log line, an exception)."""
-    for frag in _secret_fragments(url):
-        text = text.replace(frag, "***")
+    for frag in sorted(secrets_of_url(url), key=len, reverse=True):
+        text = text.replace(frag, MASK)
     return text
 
 
@@ -567,6 +566,7 @@ async def send_one(
     subject: str,
     rendered: RenderedAlert | str,
     headers: Mapping[str, str] | None = None,
+    severity: str = "info",
 ) -> SendResult:
     """One Apprise target, one attempt, read from the per-service result of Apprise's `AppriseResult`."""
     import apprise
@@ -579,7 +579,11 @@ async def send_one(
         return SendResult(False, "Apprise rejected the URL")
     try:
         result = await apobj.async_notify(
-            body=rendered.for_format(fmt), title=subject, body_format=fmt, timeout=SEND_TIMEOUT
+            body=rendered.for_format(fmt),
+            title=subject,
+            body_format=fmt,
+            notify_type=NOTIFY_TYPES.get(severity, "info"),
+            timeout=SEND_TIMEOUT,
         )
     except Exception as exc:  # a plugin bug must not stop the worker
         return SendResult(False, scrub(f"{type(exc).__name__}: {exc}", target.url)[:300])
@@ -872,7 +876,7 @@ class Deliverer:
             self.console.write(f"\n[alert] {alert.subject}\n{alert.body_text or alert.body}\n")
             self.console.flush()
             await asyncio.to_thread(self._begin, alert_id, {}, now)  # targets removed since: obsolete
-            return await asyncio.to_thread(self._finish, alert_id, now, {}, None, 0)
+            return await asyncio.to_thread(self._finish_console, alert_id, now)
         targets = {target_hash(t): t for t in self.targets_for(alert)}
         plan = await asyncio.to_thread(self._begin, alert_id, targets, now)
         if plan is None:
@@ -891,7 +895,7 @@ class Deliverer:
             }
             if plan.redelivery.get(h):
                 headers["X-Trade-Monitor-Redelivery"] = "1"
-            return h, await send_one(targets[h], alert.subject, rendered, headers)
+            return h, await send_one(targets[h], alert.subject, rendered, headers, alert.severity)
 
         results = dict(await asyncio.gather(*(one(h) for h in plan.attempt_ids)))
         return await asyncio.to_thread(self._finish, alert_id, now, results, plan, len(targets))
@@ -923,6 +927,10 @@ class Deliverer:
                 row = rows.get(h) or DeliveryRow(alert_id=alert_id, target_hash=h, target=target.redacted)
                 if row.state in ("sent", "unknown"):
                     continue
+                if row.state == "failed" and row.attempts:
+                    # a failed attempt may still have arrived (a receiver slower than the send timeout
+                    # answers after we gave up), so every resend says it may be a repeat
+                    plan.redelivery[h] = True
                 if row.state == "sending":
                     row.redeliveries += 1
                     if self.settings.on_unknown_outcome == "give_up":
@@ -993,6 +1001,19 @@ class Deliverer:
                 alert.state, alert.sent_at, alert.last_error = "sent", now, None
             s.add(alert)
             return alert.state == "sent"
+
+    def _finish_console(self, alert_id: int, now: dt.datetime) -> bool:
+        """``urls: []`` prints alerts instead of sending them; the alert says so ('console'), so nothing
+        that reached no target is ever recorded as sent."""
+        with self.store.session() as s:
+            alert = s.get(AlertRow, alert_id)
+            if alert is None or alert.lease_owner != self.owner:
+                return False
+            alert.attempts += 1
+            alert.lease_owner, alert.lease_until = None, None
+            alert.state, alert.sent_at, alert.last_error = "console", now, None
+            s.add(alert)
+            return True
 
     def _ops_for(self, s: Session, alert: AlertRow, now: dt.datetime) -> None:
         if alert.kind == "ops":

@@ -24,7 +24,8 @@ import logging
 import re
 import sys
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, TextIO
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
@@ -92,9 +93,7 @@ def secrets_of_url(url: str) -> set[str]:
             out.update({password, unquote(password)})
         elif user and len(user) >= _MIN_TOKEN_LEN:  # a bare token as user (``tgram://TOKEN@...``)
             out.update({user, unquote(user)})
-    host = netloc.rsplit("@", 1)[-1].split(":")[0]
-    if parts.scheme.lower() not in _HOST_SCHEMES and len(host) >= _MIN_TOKEN_LEN:
-        out.add(host)  # for most Apprise services the "host" is a token or an id (``tgram://TOKEN/...``)
+    out.update(_authority_secrets(parts.scheme.lower(), netloc.rsplit("@", 1)[-1]))
     for segment in parts.path.split("/"):
         if len(segment) >= _MIN_TOKEN_LEN:
             out.update({segment, unquote(segment)})
@@ -102,6 +101,22 @@ def secrets_of_url(url: str) -> set[str]:
         if len(value) >= _MIN_TOKEN_LEN:
             out.update({value, quote(value, safe="")})
     return {s for s in out if len(s) >= _MIN_SECRET_LEN}
+
+
+def _authority_secrets(scheme: str, authority: str) -> set[str]:
+    """Host and port positions of an Apprise URL that hold tokens.
+
+    For most services the "host" is a token or an id, and some tokens contain a colon, so their second
+    half sits where a port would (``tgram://123456789:TOKEN/CHAT``). Only a real host name of a web or
+    mail scheme, and a numeric port, are safe to show.
+    """
+    host, _, port = authority.partition(":")
+    out: set[str] = set()
+    if scheme not in _HOST_SCHEMES:
+        out.update(p for p in (host, authority) if len(p) >= _MIN_TOKEN_LEN)
+    if port and not port.isdigit():
+        out.update({port, unquote(port), authority})
+    return out
 
 
 class Redactor:
@@ -278,6 +293,39 @@ def install_redacting_record_factory() -> None:
 NOISY_LOGGERS = ("httpx", "httpcore", "apscheduler.executors.default", "apscheduler.scheduler", "watchfiles")
 
 
+class RepeatLimitFilter(logging.Filter):
+    """Lets a line that repeats in a tight loop through once per ``interval`` seconds, with a count.
+
+    When file descriptors run out, asyncio logs "socket.accept() out of system resource" for every
+    connection it cannot accept, dozens of times a second; the first line says all there is to say.
+    """
+
+    # (logger, start of the message) pairs known to repeat in a loop under load
+    LOOPING = (("asyncio", "socket.accept() out of system resource"),)
+
+    def __init__(self, interval: float = 60.0, clock: Callable[[], float] = time.monotonic) -> None:
+        super().__init__()
+        self.interval, self.clock = interval, clock
+        self._last: dict[str, float] = {}
+        self._suppressed: dict[str, int] = {}
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        key = next(
+            (m for name, m in self.LOOPING if record.name == name and str(record.msg).startswith(m)), None
+        )
+        if key is None:
+            return True
+        now = self.clock()
+        if now - self._last.get(key, -self.interval) < self.interval:
+            self._suppressed[key] = self._suppressed.get(key, 0) + 1
+            return False
+        self._last[key] = now
+        skipped = self._suppressed.pop(key, 0)
+        if skipped:
+            record.msg = f"{record.msg} ({skipped} more like this in the last {self.interval:.0f} s)"
+        return True
+
+
 def configure_logging(
     level: str = "INFO", fmt: str = "text", stream: TextIO | None = None
 ) -> logging.Handler:
@@ -295,6 +343,7 @@ def configure_logging(
     handler.setFormatter(JsonFormatter() if fmt == "json" else HumanFormatter())
     handler.addFilter(ContextFilter())
     handler.addFilter(RedactingFilter())
+    handler.addFilter(RepeatLimitFilter())
     root.addHandler(handler)
     install_redacting_record_factory()
     root.setLevel(getattr(logging, level.upper(), logging.INFO))

@@ -354,6 +354,33 @@ def _looks_truncated(body: bytes) -> bool:
     return not _ROOT_END.search(tail)
 
 
+def _feedparser(body: bytes, response_headers: dict[str, str]) -> Any:
+    # No sanitizing or URI rewriting inside HTML: every text is reduced to plain text below, so that
+    # work (a third of feedparser's time on typical feeds) buys nothing. Links of entries are
+    # resolved against the document URL here, which is cheaper than feedparser resolving all URIs.
+    return feedparser.parse(
+        io.BytesIO(body),
+        response_headers=response_headers,
+        sanitize_html=False,
+        resolve_relative_uris=False,
+    )
+
+
+_CHAR_REFERENCE = re.compile(rb"&#(?:[xX]([0-9a-fA-F]{1,16})|([0-9]{1,20}));")
+
+
+def _replace_impossible_references(body: bytes) -> bytes:
+    """Numeric character references to code points that cannot exist become U+FFFD references."""
+
+    def fix(match: re.Match[bytes]) -> bytes:
+        hex_digits, decimal = match.groups()
+        code = int(hex_digits, 16) if hex_digits else int(decimal)
+        impossible = code > 0x10FFFF or 0xD800 <= code <= 0xDFFF or code == 0
+        return b"&#xFFFD;" if impossible else match.group(0)
+
+    return _CHAR_REFERENCE.sub(fix, body)
+
+
 def parse_feed(body: bytes, headers: Mapping[str, str] | None = None, url: str | None = None) -> ParsedFeed:
     """Parse a feed document. A bozo feed is still read; a document with no feed in it raises a
     `NotAFeedError` (see `error_kind`). Entries are capped at `MAX_ENTRIES`."""
@@ -364,15 +391,14 @@ def parse_feed(body: bytes, headers: Mapping[str, str] | None = None, url: str |
         response_headers.pop(name, None)  # the body is already decoded
     _fix_mislabelled_utf8(body, response_headers)
     try:
-        # No sanitizing or URI rewriting inside HTML: every text is reduced to plain text below, so that
-        # work (a third of feedparser's time on typical feeds) buys nothing. Links of entries are
-        # resolved against the document URL here, which is cheaper than feedparser resolving all URIs.
-        parsed = feedparser.parse(
-            io.BytesIO(body),
-            response_headers=response_headers,
-            sanitize_html=False,
-            resolve_relative_uris=False,
-        )
+        parsed = _feedparser(body, response_headers)
+    except (UnicodeError, ValueError, OverflowError):
+        # One character reference that no string can hold (a lone surrogate, past U+10FFFF) makes
+        # feedparser raise for the whole document; replace just those and read every other item.
+        try:
+            parsed = _feedparser(_replace_impossible_references(body), response_headers)
+        except Exception as exc:
+            raise NotAFeedError(f"parser failed: {type(exc).__name__}: {exc}"[:300]) from exc
     except Exception as exc:  # feedparser is not meant to raise; if it does, it is this document's fault
         raise NotAFeedError(f"parser failed: {type(exc).__name__}: {exc}"[:300]) from exc
     version = parsed.get("version") or ""

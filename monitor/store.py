@@ -437,7 +437,9 @@ class Store:
             changes = s.exec(
                 select(StatusChangeRow)
                 .where(StatusChangeRow.commitment_id == commitment_id)
-                .order_by(col(StatusChangeRow.at), col(StatusChangeRow.id))
+                .order_by(
+                    col(StatusChangeRow.id)
+                )  # the order they were made: each starts where the last ended
             ).all()
             evidence = s.exec(
                 select(EvidenceRow)

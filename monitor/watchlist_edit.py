@@ -165,12 +165,17 @@ def validate(config_dir: Path, watchlist_text: str) -> Config:
         try:
             config = load_config(root)
         except ConfigError as exc:
-            problems = [
-                ConfigProblem(p.file.replace(str(root), str(config_dir)), p.line, p.key, p.message)
-                for p in exc.problems
-            ]
-            raise ConfigError(problems) from None
+            raise ConfigError([_as_edit_problem(p, root, config_dir) for p in exc.problems]) from None
     return config
+
+
+def _as_edit_problem(problem: ConfigProblem, scratch: Path, config_dir: Path) -> ConfigProblem:
+    """A problem in the edited watchlist is in text that was never saved: its line numbers belong to the
+    edit, not to the file on disk, so it is named as the edit and located by its key."""
+    file = problem.file.replace(str(scratch), str(config_dir))
+    if Path(problem.file).name != WATCHLIST:
+        return ConfigProblem(file, problem.line, problem.key, problem.message)
+    return ConfigProblem(file, None, problem.key, f"in the edit, not saved: {problem.message}")
 
 
 def write_atomically(path: Path, text: str) -> None:

@@ -34,7 +34,7 @@ def write_sources(config_dir: Path, sources: list[tuple[str, str, bool]]) -> Non
 
 
 def write_notify(config_dir: Path, urls: list[str]) -> None:
-    lines = ["version: 1", "urls:"] + [f"  - {u}" for u in urls]
+    lines = ["version: 1", "urls:" if urls else "urls: []"] + [f"  - {u}" for u in urls]
     (config_dir / "notify.yaml").write_text("\n".join(lines) + "\n")
 
 

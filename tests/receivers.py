@@ -55,6 +55,7 @@ class JsonReceiver:
     fail_first: int = 0
     fail_status: int = 500
     honour_idempotency: bool = False
+    delay: float = 0.0  # seconds to wait before answering: a receiver slower than the sender's timeout
     posts: list[Post] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _server: ThreadingHTTPServer | None = None
@@ -82,6 +83,8 @@ class JsonReceiver:
                 except ValueError:
                     body = {"_raw": raw.decode("utf-8", "replace")}
                 headers = {k.lower(): v for k, v in self.headers.items()}
+                if receiver.delay:
+                    time.sleep(receiver.delay)
                 status = receiver._answer(self.path, headers, body)
                 self.send_response(status)
                 self.send_header("Content-Length", "0")
