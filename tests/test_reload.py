@@ -175,3 +175,23 @@ async def test_a_reload_that_fails_to_apply_keeps_the_running_config(
         assert "cn-beef-imports" not in {c.id for c in daemon.config.commitments}
     finally:
         await daemon.shutdown()
+
+
+@pytest.mark.parametrize("emptied", ["", None])
+async def test_emptying_notify_yaml_keeps_the_running_targets(
+    tmp_path: Path, server: FeedServer, emptied: str | None
+) -> None:
+    """A truncated or deleted notify.yaml used to turn delivery into console printing and lose alerts."""
+    config_dir = write_config(tmp_path / "config", server.url("/feed.xml"), ["json://127.0.0.1:9/hook"])
+    daemon = Daemon(config_dir, f"sqlite:///{tmp_path / 'db.sqlite'}", watch_config=False)
+    try:
+        notify = config_dir / "notify.yaml"
+        if emptied is None:
+            notify.unlink()
+        else:
+            notify.write_text(emptied, encoding="utf-8")
+        assert daemon.reload() is False
+        assert [t.redacted for t in daemon.config.notify_targets] == ["json://127.0.0.1:9/***"]
+        assert reloads(daemon, "rejected") == 1
+    finally:
+        await daemon.shutdown()
