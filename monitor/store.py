@@ -446,6 +446,33 @@ class Store:
             ).all()
             return list(changes), list(evidence)
 
+    def histories(self) -> dict[str, tuple[list[StatusChangeRow], list[EvidenceRow]]]:
+        """Every commitment's `history` in two queries, for boards that show them all at once."""
+        out: dict[str, tuple[list[StatusChangeRow], list[EvidenceRow]]] = {}
+        with self.session() as s:
+            changes = s.exec(
+                select(StatusChangeRow).order_by(col(StatusChangeRow.at), col(StatusChangeRow.id))
+            ).all()
+            evidence = s.exec(
+                select(EvidenceRow).order_by(col(EvidenceRow.published), col(EvidenceRow.id))
+            ).all()
+        for change in changes:
+            out.setdefault(change.commitment_id, ([], []))[0].append(change)
+        for ev in evidence:
+            out.setdefault(ev.commitment_id, ([], []))[1].append(ev)
+        return out
+
+    def deliveries_for(self, alert_ids: Sequence[int]) -> dict[int, list[DeliveryRow]]:
+        """The delivery rows of many alerts in one query."""
+        out: dict[int, list[DeliveryRow]] = {i: [] for i in alert_ids}
+        if not alert_ids:
+            return out
+        with self.session() as s:
+            rows = s.exec(select(DeliveryRow).where(col(DeliveryRow.alert_id).in_(list(alert_ids)))).all()
+        for row in rows:
+            out.setdefault(row.alert_id, []).append(row)
+        return out
+
     def changes_since(self, after_id: int) -> list[StatusChangeRow]:
         with self.session() as s:
             return list(
