@@ -15,7 +15,8 @@ import datetime as dt
 import io
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -124,17 +125,24 @@ STATUS_HEADERS = (
 )
 STATUS_KEYS = tuple(h.lower().replace(" ", "_").replace("/", "_") for h in STATUS_HEADERS)
 
-History = dict[str, tuple[list[StatusChangeRow], list[EvidenceRow]]]
+
+@dataclass
+class StatusLine:
+    """One commitment's `status` record, and the evidence behind its unconfirmed and sides columns."""
+
+    record: dict[str, str]
+    waiting: EvidenceRow | None
+    positions: dict[str, EvidenceRow]
 
 
-def status_rows(
+def status_lines(
     config: Config,
-    rows: dict[str, CommitmentRow],
-    histories: History,
+    rows: Mapping[str, CommitmentRow],
+    evidence_of: Mapping[str, Sequence[EvidenceRow]],
     commitments: Sequence[Commitment] | None = None,
-) -> list[dict[str, str]]:
-    """What `status` and `status --json` print, one dict per commitment, so the web board and its API
-    report exactly what the command line does (the board passes the rows it already loaded)."""
+) -> list[StatusLine]:
+    """What `status` and `status --json` print, so the web board and its API report exactly what the
+    command line does (the board passes rows it already loaded, and may ask for some commitments)."""
     from monitor.tracking import awaiting_corroboration
 
     out = []
@@ -149,22 +157,23 @@ def status_rows(
         if c.target and r and r.progress_value is not None:
             share = 100 * r.progress_value / c.target.value
             progress = f"{r.progress_value:g}/{c.target.value:g} {c.target.unit} ({share:.0f}%)"
-        evidence = histories.get(c.id, ([], []))[1]
+        evidence = evidence_of.get(c.id, ())
         waiting = awaiting_corroboration(r, evidence, policy.min_confidence) if r else None
         note = f"{waiting.signal} ({waiting.publisher or waiting.source_name})" if waiting else "-"
-        sides = ", ".join(f"{p}: {e.signal}" for p, e in sorted(official_positions(evidence).items()))
+        positions = dict(sorted(official_positions(evidence).items()))
+        sides = ", ".join(f"{p}: {e.signal}" for p, e in positions.items())
         if c.stated_by:
             sides = f"{sides}; " if sides else ""
             sides += f"stated by {'/'.join(c.stated_by)} only"
         values = [c.id, status, since, last, dates, progress, note, sides or "-"]
-        out.append(dict(zip(STATUS_KEYS, values, strict=True)))
+        out.append(StatusLine(dict(zip(STATUS_KEYS, values, strict=True)), waiting, positions))
     return out
 
 
 def status_report(config: Config, store: Store) -> list[dict[str, str]]:
-    """`status_rows` straight from the store."""
-    rows = {r.id: r for r in store.commitments()}
-    return status_rows(config, rows, store.histories())
+    """The `status --json` records, straight from the store."""
+    rows, evidence = store.board_state()
+    return [line.record for line in status_lines(config, rows, evidence)]
 
 
 def to_json(records: Sequence[dict[str, Any]], generated_at: dt.datetime | None = None) -> str:

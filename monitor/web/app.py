@@ -125,19 +125,14 @@ class Pages:
     # --- pages --------------------------------------------------------------------------------------
 
     def overview(self, request: Request) -> Response:
-        config = self.board.config()
-        items = views.overview(config, self.board.store)
         wanted = {k: request.query_params.get(k) or None for k in ("party", "category", "status")}
-        shown = views.filter_overview(items, **wanted)
-        return self.render(
-            "overview.html",
-            items=shown,
-            total=len(items),
-            wanted=wanted,
-            parties=sorted({i["party"] for i in items}),
-            categories=sorted({i["category"] for i in items}),
-            counts={s: sum(1 for i in items if i["status"] == s) for s in STATUSES},
-        )
+        try:
+            page = int(request.query_params.get("page", "1"))
+        except ValueError:
+            page = 1
+        view = views.overview_page(self.board.config(), self.board.store, wanted, page)
+        query = "&".join(f"{k}={quote(v)}" for k, v in wanted.items() if v)
+        return self.render("overview.html", wanted=wanted, query=query, **view)
 
     def commitment(self, request: Request) -> Response:
         detail = views.commitment_detail(self.board.config(), self.board.store, request.path_params["id"])

@@ -1,21 +1,21 @@
 """What the board's pages and API show, built from the config and the store.
 
 Everything here is plain data (dicts of strings, numbers and lists) so the HTML templates and the JSON
-API show the same thing; the per-commitment columns come from `export.status_rows`, the function behind
+API show the same thing; the per-commitment columns come from `export.status_lines`, the function behind
 `status --json`, so the board cannot drift from the command line.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from html import escape
 from typing import Any
 
 from monitor.config import Commitment, Config
-from monitor.export import History, commitment_record, status_rows, web_link
+from monitor.export import commitment_record, status_lines, web_link
 from monitor.store import CommitmentRow, EvidenceRow, SourceRow, StatusChangeRow, Store, as_utc, utcnow
-from monitor.tracking import awaiting_corroboration, expected_share, official_positions
+from monitor.tracking import expected_share
 
 STATUS_WORDS = {
     "pending": "pending",
@@ -69,28 +69,24 @@ def _position(ev: EvidenceRow) -> dict[str, Any]:
 def overview(config: Config, store: Store, now: dt.datetime | None = None) -> list[dict[str, Any]]:
     """One entry per commitment: the `status --json` record plus what the board adds around it."""
     now = now or utcnow()
-    rows = {r.id: r for r in store.commitments()}
-    histories = store.histories()
-    return overview_from(config, rows, histories, now)
+    rows, evidence = store.board_state()
+    return overview_from(config, rows, evidence, now)
 
 
 def overview_from(
     config: Config,
-    rows: dict[str, CommitmentRow],
-    histories: History,
+    rows: Mapping[str, CommitmentRow],
+    evidence_of: Mapping[str, Sequence[EvidenceRow]],
     now: dt.datetime,
     commitments: Sequence[Commitment] | None = None,
 ) -> list[dict[str, Any]]:
     out = []
     chosen = config.commitments if commitments is None else commitments
-    for c, status in zip(chosen, status_rows(config, rows, histories, chosen), strict=True):
-        row = rows.get(c.id)
-        evidence = histories.get(c.id, ([], []))[1]
+    for c, line in zip(chosen, status_lines(config, rows, evidence_of, chosen), strict=True):
+        row, status, waiting = rows.get(c.id), line.record, line.waiting
+        evidence = evidence_of.get(c.id, ())
         kind, day = _key_date(c, row)
-        last = max(evidence, key=lambda e: as_utc(e.published) or as_utc(e.created_at) or now, default=None)
-        waiting = (
-            awaiting_corroboration(row, evidence, config.watchlist.policy.min_confidence) if row else None
-        )
+        last = evidence[-1] if evidence else None  # the store orders evidence by publication
         out.append(
             {
                 **status,
@@ -108,12 +104,45 @@ def overview_from(
                     if waiting
                     else None
                 ),
-                "positions": {p: _position(e) for p, e in sorted(official_positions(evidence).items())},
+                "positions": {p: _position(e) for p, e in line.positions.items()},
                 "stated_by": list(c.stated_by),
                 "url": f"/commitments/{c.id}",
             }
         )
     return out
+
+
+PER_PAGE = 100
+
+
+def overview_page(
+    config: Config, store: Store, wanted: Mapping[str, str | None], page: int = 1, per_page: int = PER_PAGE
+) -> dict[str, Any]:
+    """One page of the overview: filtered on the cheap fields first, so only the commitments shown get
+    their full record built (a page of 1,000 rows is neither quick to build nor to read)."""
+    rows, _ = store.board_state(evidence_for=[])
+    status_of = {c.id: (rows[c.id].status if c.id in rows else "pending") for c in config.commitments}
+    matched = [
+        c
+        for c in config.commitments
+        if (not wanted.get("party") or c.party == wanted["party"])
+        and (not wanted.get("category") or c.category == wanted["category"])
+        and (not wanted.get("status") or status_of[c.id] == wanted["status"])
+    ]
+    pages = max(1, -(-len(matched) // per_page))
+    page = min(max(1, page), pages)
+    shown = matched[(page - 1) * per_page : page * per_page]
+    _, evidence = store.board_state(evidence_for=[c.id for c in shown])
+    return {
+        "items": overview_from(config, rows, evidence, utcnow(), shown),
+        "total": len(config.commitments),
+        "matched": len(matched),
+        "page": page,
+        "pages": pages,
+        "parties": sorted({c.party for c in config.commitments}),
+        "categories": sorted({c.category for c in config.commitments}),
+        "counts": {s: sum(1 for v in status_of.values() if v == s) for s in STATUS_WORDS},
+    }
 
 
 def filter_overview(items: Sequence[dict[str, Any]], **wanted: str | None) -> list[dict[str, Any]]:
@@ -183,7 +212,7 @@ def commitment_detail(
     row = store.commitment(commitment_id)
     changes, evidence = store.history(commitment_id)
     rows = {commitment_id: row} if row is not None else {}
-    item = overview_from(config, rows, {commitment_id: (changes, evidence)}, now, [c])[0]
+    item = overview_from(config, rows, {commitment_id: evidence}, now, [c])[0]
     record = commitment_record(c, row, evidence, changes)
     return {
         **item,
