@@ -211,6 +211,7 @@ def _known(store: Store) -> None:
         at("2025-12-01"),
         progress_value=8.0,
         progress_at=at("2026-03-01"),
+        last_evidence_at=at("2026-03-01"),
     )
 
     fent = _add(
@@ -252,7 +253,9 @@ def _known(store: Store) -> None:
         "cut to 10% took effect, reported by AP and BBC",
         fent[:2],
     )
-    _status(store, "us-fentanyl-tariff-cut", "fulfilled", at("2025-11-10", 18))
+    _status(
+        store, "us-fentanyl-tariff-cut", "fulfilled", at("2025-11-10", 18), last_evidence_at=at("2025-11-13")
+    )
 
     _change(
         store,

@@ -97,6 +97,7 @@ def overview_from(
                 "key_date_kind": kind,
                 "key_date": _iso(day),
                 "countdown": countdown(day, now.date()),
+                "last_evidence_day": (_iso(last.published or last.created_at) or "")[:10] if last else None,
                 "last_evidence_title": last.title if last else None,
                 "last_evidence_link": web_link(last.link) if last else None,
                 "unconfirmed_signal": (
