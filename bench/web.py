@@ -25,10 +25,10 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from monitor.config import load_config  # noqa: E402
-from monitor.store import Store  # noqa: E402
-from monitor.web import Board, WebServer  # noqa: E402
-from tests.web_fixtures import build_board_db  # noqa: E402
+from monitor.config import load_config
+from monitor.store import Store
+from monitor.web import Board, WebServer
+from tests.web_fixtures import build_board_db
 
 PAGES = (
     "/",
@@ -80,7 +80,9 @@ async def measure(folder: Path, commitments: int, requests: int) -> list[dict[st
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--commitments", type=int, default=1000)
     parser.add_argument("--requests", type=int, default=20)
     parser.add_argument("--json", action="store_true", help="print one JSON document")

@@ -352,3 +352,26 @@ def test_run_help_names_the_feed_and_the_board() -> None:
     with redirect_stdout(out), pytest.raises(SystemExit):
         main(["run", "--help"])
     assert "/changes.atom" in out.getvalue() and "TRADE_MONITOR_WEB_TOKEN" in out.getvalue()
+
+
+async def test_overview_pages_through_many_commitments(tmp_path: Path) -> None:
+    config_dir, url = await asyncio.to_thread(build_board_db, tmp_path, 250)
+    config = load_config(config_dir)
+    store = Store(url)
+    web = WebServer(Board(config=lambda: config, store=store), "127.0.0.1", 0)
+    await web.start()
+    try:
+        async with client() as c:
+            first = (await c.get(f"{web.url}/")).text
+            third = (await c.get(f"{web.url}/", params={"page": "3"})).text
+            china = (await c.get(f"{web.url}/", params={"party": "China", "page": "2"})).text
+            api = (await c.get(f"{web.url}/api/commitments")).json()["commitments"]
+    finally:
+        await web.close()
+        store.close()
+    assert len(rows(first)) == 100 and "page 1 of 3" in first and 'rel="next"' in first
+    assert list(rows(first))[:2] == ["cn-soybeans", "us-fentanyl-tariff-cut"]
+    assert len(rows(third)) == 54 and "gen-0249" in rows(third)
+    # Two China commitments are hand-written and half the 250 generated: 127 in all, 27 on page 2.
+    assert len(rows(china)) == 27 and 'href="/?party=China&amp;page=1"' in china
+    assert len(api) == 254  # the API is not paginated

@@ -8,7 +8,7 @@ API show the same thing; the per-commitment columns come from `export.status_lin
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from html import escape
 from typing import Any
 
@@ -307,6 +307,37 @@ def _points(c: Commitment, evidence: Sequence[EvidenceRow]) -> list[tuple[dt.dat
     return sorted(out)
 
 
+def _reported_series(
+    points: Sequence[tuple[dt.date, float]],
+    x: Callable[[dt.date], float],
+    y: Callable[[float], float],
+    unit: str,
+    target: float,
+    x0: float,
+    y0: float,
+) -> list[str]:
+    """The reported figures as a step line (amounts hold until the next report), dots and a label."""
+    coords = [f"{x0:.1f},{y0:.1f}"]
+    for day, value in points:
+        coords.append(f"{x(day):.1f},{coords[-1].split(',')[1]}")
+        coords.append(f"{x(day):.1f},{y(value):.1f}")
+    parts = [
+        f'<polyline class="reported" points="{" ".join(coords)}" fill="none" stroke="#b5462a" '
+        f'stroke-width="3"/>'
+    ]
+    for day, value in points:
+        parts.append(
+            f'<circle cx="{x(day):.1f}" cy="{y(value):.1f}" r="4" fill="#b5462a">'
+            f"<title>{day}: {value:g} {unit}</title></circle>"
+        )
+    last_day, last_value = points[-1]
+    parts.append(
+        f'<text x="{x(last_day) + 6:.1f}" y="{y(last_value) + 4:.1f}" font-size="12">'
+        f"reported {last_value:g} ({100 * last_value / target:.0f}%)</text>"
+    )
+    return parts
+
+
 def quantity_chart(c: Commitment, evidence: Sequence[EvidenceRow], now: dt.datetime) -> str:
     """Cumulative reported amount against the target with the pro-rated pace line, as inline SVG.
 
@@ -348,24 +379,7 @@ def quantity_chart(c: Commitment, evidence: Sequence[EvidenceRow], now: dt.datet
             f"pace line (due {c.due}; {share * 100:.0f}% expected today)</text>"
         )
     if points:
-        coords = [f"{x(start):.1f},{y(0):.1f}"]
-        for day, value in points:
-            coords.append(f"{x(day):.1f},{coords[-1].split(',')[1]}")
-            coords.append(f"{x(day):.1f},{y(value):.1f}")
-        parts.append(
-            f'<polyline class="reported" points="{" ".join(coords)}" fill="none" stroke="#b5462a" '
-            f'stroke-width="3"/>'
-        )
-        for day, value in points:
-            parts.append(
-                f'<circle cx="{x(day):.1f}" cy="{y(value):.1f}" r="4" fill="#b5462a">'
-                f"<title>{day}: {value:g} {unit}</title></circle>"
-            )
-        last_day, last_value = points[-1]
-        parts.append(
-            f'<text x="{x(last_day) + 6:.1f}" y="{y(last_value) + 4:.1f}" font-size="12">'
-            f"reported {last_value:g} ({100 * last_value / target:.0f}%)</text>"
-        )
+        parts.extend(_reported_series(points, x, y, unit, target, x(start), y(0)))
     else:
         parts.append(f'<text x="{PAD_L + 10}" y="{PAD_T + plot_h / 2:.0f}">no figures reported yet</text>')
     for value in (0.0, target / 2, target):
