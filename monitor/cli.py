@@ -311,37 +311,14 @@ def cmd_status(args: argparse.Namespace) -> int:
     config = _config(args)
     store = Store(_db(args))
     try:
-        rows = {r.id: r for r in store.commitments()}
-        from monitor.tracking import awaiting_corroboration, official_positions
+        from monitor.export import STATUS_HEADERS, status_report
 
-        table = [
-            ["COMMITMENT", "STATUS", "SINCE", "LAST EVIDENCE", "DUE/ENDS", "PROGRESS", "UNCONFIRMED", "SIDES"]
-        ]
-        for c in config.commitments:
-            r = rows.get(c.id)
-            status = r.status if r else "pending"
-            since = f"{as_utc(r.status_since):%Y-%m-%d}" if r and r.status_since else "-"
-            last = f"{as_utc(r.last_evidence_at):%Y-%m-%d}" if r and r.last_evidence_at else "-"
-            dates = " / ".join(x for x in (str(c.due or ""), str(c.ends or "")) if x) or "-"
-            progress = "-"
-            if c.target and r and r.progress_value is not None:
-                share = 100 * r.progress_value / c.target.value
-                progress = f"{r.progress_value:g}/{c.target.value:g} {c.target.unit} ({share:.0f}%)"
-            evidence = store.history(c.id)[1]
-            policy = config.watchlist.policy
-            waiting = awaiting_corroboration(r, evidence, policy.min_confidence) if r else None
-            note = f"{waiting.signal} ({waiting.publisher or waiting.source_name})" if waiting else "-"
-            sides = ", ".join(f"{p}: {e.signal}" for p, e in sorted(official_positions(evidence).items()))
-            if c.stated_by:
-                sides = f"{sides}; " if sides else ""
-                sides += f"stated by {'/'.join(c.stated_by)} only"
-            table.append([c.id, status, since, last, dates, progress, note, sides or "-"])
+        records = status_report(config, store)
         if args.json:
-            keys = [k.lower().replace(" ", "_").replace("/", "_") for k in table[0]]
-            for row in table[1:]:
-                sys.stdout.write(json.dumps(dict(zip(keys, row, strict=True))) + "\n")
+            for record in records:
+                sys.stdout.write(json.dumps(record) + "\n")
         else:
-            _table(table, sys.stdout)
+            _table([list(STATUS_HEADERS), *(list(r.values()) for r in records)], sys.stdout)
     finally:
         store.close()
     return 0
@@ -394,20 +371,29 @@ def cmd_history(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from monitor.scheduler import Daemon
-    from monitor.web import endpoint_for
+    from monitor.web import WebError, endpoint_for
 
     address = args.http or os.environ.get("TRADE_MONITOR_HTTP") or None
+    try:
+        endpoint = endpoint_for(address) if address else None
+    except WebError as exc:
+        print(f"trade-monitor run: {exc}", file=sys.stderr)
+        return 2
     daemon = Daemon(
         Path(args.config_dir),
         _db(args),
         poll_tick=args.tick,
-        endpoint=endpoint_for(address) if address else None,
+        endpoint=endpoint,
         watch_config=not args.no_watch,
         rematch_lookback=args.lookback,
         retention=args.retention,
     )
     log.info("database: %s", redact_db_url(daemon.store.url))
-    asyncio.run(daemon.run())
+    try:
+        asyncio.run(daemon.run())
+    except WebError as exc:  # the port is taken, say
+        print(f"trade-monitor run: {exc}", file=sys.stderr)
+        return 2
     return 0
 
 
@@ -621,7 +607,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     config = _config(args)
     store = Store(_db(args))
     try:
-        data = render(args.format, config, store)
+        data = render(args.format, config, store, base_url=args.base_url)
     finally:
         store.close()
     if args.output and args.output != "-":
@@ -770,8 +756,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--http",
         metavar="HOST:PORT",
         default=None,
-        help="serve /healthz, /readyz and /metrics here, e.g. 127.0.0.1:8787 (default: off, or "
-        "$TRADE_MONITOR_HTTP); a bare port binds 127.0.0.1",
+        help="serve the web board (/, /api, /changes.atom) and /healthz, /readyz, /metrics here, e.g. "
+        "127.0.0.1:8787 (default: off, or $TRADE_MONITOR_HTTP); a bare port binds 127.0.0.1; any other "
+        "address needs $TRADE_MONITOR_WEB_TOKEN or $TRADE_MONITOR_WEB_TOKEN_FILE",
     )
     p.add_argument(
         "--no-watch",
@@ -856,6 +843,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--format", choices=["json", "csv", "ics", "atom"], default="json")
     p.add_argument("--output", "-o", default=None, metavar="FILE", help="write here instead of stdout")
+    p.add_argument(
+        "--base-url",
+        default="http://127.0.0.1:8787",
+        metavar="URL",
+        help="where the web board is reached, for the Atom feed's links (default: http://127.0.0.1:8787)",
+    )
     p = command("watchlist", cmd_watchlist, "list, add or remove commitments in watchlist.yaml")
     from monitor.watchlist_edit import register
 

@@ -15,8 +15,10 @@ import datetime as dt
 import io
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote, urlsplit
 
 from monitor.config import Commitment, Config
 from monitor.store import CommitmentRow, EvidenceRow, StatusChangeRow, Store, as_utc, utcnow
@@ -111,6 +113,69 @@ def build_records(config: Config, store: Store) -> list[dict[str, Any]]:
     return out
 
 
+STATUS_HEADERS = (
+    "COMMITMENT",
+    "STATUS",
+    "SINCE",
+    "LAST EVIDENCE",
+    "DUE/ENDS",
+    "PROGRESS",
+    "UNCONFIRMED",
+    "SIDES",
+)
+STATUS_KEYS = tuple(h.lower().replace(" ", "_").replace("/", "_") for h in STATUS_HEADERS)
+
+
+@dataclass
+class StatusLine:
+    """One commitment's `status` record, and the evidence behind its unconfirmed and sides columns."""
+
+    record: dict[str, str]
+    waiting: EvidenceRow | None
+    positions: dict[str, EvidenceRow]
+
+
+def status_lines(
+    config: Config,
+    rows: Mapping[str, CommitmentRow],
+    evidence_of: Mapping[str, Sequence[EvidenceRow]],
+    commitments: Sequence[Commitment] | None = None,
+) -> list[StatusLine]:
+    """What `status` and `status --json` print, so the web board and its API report exactly what the
+    command line does (the board passes rows it already loaded, and may ask for some commitments)."""
+    from monitor.tracking import awaiting_corroboration
+
+    out = []
+    policy = config.watchlist.policy
+    for c in config.commitments if commitments is None else commitments:
+        r = rows.get(c.id)
+        status = r.status if r else "pending"
+        since = f"{as_utc(r.status_since):%Y-%m-%d}" if r and r.status_since else "-"
+        last = f"{as_utc(r.last_evidence_at):%Y-%m-%d}" if r and r.last_evidence_at else "-"
+        dates = " / ".join(x for x in (str(c.due or ""), str(c.ends or "")) if x) or "-"
+        progress = "-"
+        if c.target and r and r.progress_value is not None:
+            share = 100 * r.progress_value / c.target.value
+            progress = f"{r.progress_value:g}/{c.target.value:g} {c.target.unit} ({share:.0f}%)"
+        evidence = evidence_of.get(c.id, ())
+        waiting = awaiting_corroboration(r, evidence, policy.min_confidence) if r else None
+        note = f"{waiting.signal} ({waiting.publisher or waiting.source_name})" if waiting else "-"
+        positions = dict(sorted(official_positions(evidence).items()))
+        sides = ", ".join(f"{p}: {e.signal}" for p, e in positions.items())
+        if c.stated_by:
+            sides = f"{sides}; " if sides else ""
+            sides += f"stated by {'/'.join(c.stated_by)} only"
+        values = [c.id, status, since, last, dates, progress, note, sides or "-"]
+        out.append(StatusLine(dict(zip(STATUS_KEYS, values, strict=True)), waiting, positions))
+    return out
+
+
+def status_report(config: Config, store: Store) -> list[dict[str, str]]:
+    """The `status --json` records, straight from the store."""
+    rows, evidence = store.board_state()
+    return [line.record for line in status_lines(config, rows, evidence)]
+
+
 def to_json(records: Sequence[dict[str, Any]], generated_at: dt.datetime | None = None) -> str:
     doc = {"generated_at": (generated_at or utcnow()).isoformat(), "commitments": list(records)}
     return json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
@@ -197,39 +262,100 @@ def _xml_text(value: str) -> str:
     return _NOT_XML.sub("", value)
 
 
-def to_atom(config: Config, store: Store, now: dt.datetime | None = None, limit: int = 100) -> bytes:
-    """The latest status changes as an Atom feed; ElementTree does the escaping of untrusted text."""
+DEFAULT_BASE_URL = "http://127.0.0.1:8787"
+_URL_NOISE = re.compile(r"[\x00-\x20\x7f-\x9f]")
+
+
+def web_link(value: str | None) -> str | None:
+    """``value`` if it is an http(s) link, else None.
+
+    An allow-list of schemes, checked after removing every character a browser drops from a URL
+    (tabs, newlines and other controls anywhere, spaces at the ends), so ``java\tscript:`` and
+    `` javascript:`` are refused like ``javascript:`` itself.
+    """
+    cleaned = _URL_NOISE.sub("", value or "")
+    try:
+        parts = urlsplit(cleaned)
+    except ValueError:
+        return None
+    return cleaned if parts.scheme.lower() in ("http", "https") and parts.netloc else None
+
+
+def commitment_url(base_url: str, commitment_id: str) -> str:
+    return f"{base_url.rstrip('/')}/commitments/{quote(commitment_id, safe='')}"
+
+
+def _change_summary(change: StatusChangeRow, title: str) -> str:
+    was, now = change.from_status.replace("_", " "), change.to_status.replace("_", " ")
+    how = "set by an operator" if change.kind == "manual" else f"on {change.kind.replace('_', ' ')}"
+    lines = [f"{title}: status moved from {was} to {now} ({how}, {_iso(change.at)})."]
+    if change.reason:
+        lines.append(change.reason)
+    return "\n".join(lines)
+
+
+def to_atom(
+    config: Config,
+    store: Store,
+    now: dt.datetime | None = None,
+    limit: int = 100,
+    base_url: str = DEFAULT_BASE_URL,
+) -> bytes:
+    """The latest status changes, newest first, as an Atom feed (RFC 4287).
+
+    Each entry's alternate link is its commitment's page on the board; evidence links go out as related
+    links only when they are http(s). ElementTree escapes all text. (feedgen 1.0 was tried: it drops the
+    ``rel`` of entry links, which turns related links into duplicate alternates.)
+    """
     from xml.etree import ElementTree as ET
 
     atom = "http://www.w3.org/2005/Atom"
     ET.register_namespace("", atom)
+
+    def add(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:
+        element = ET.SubElement(parent, f"{{{atom}}}{tag}", attrs)
+        element.text = text
+        return element
+
+    base = base_url.rstrip("/")
     changes = store.recent_changes(limit)
     titles = {c.id: c.title for c in config.commitments}
     feed = ET.Element(f"{{{atom}}}feed")
-    ET.SubElement(feed, f"{{{atom}}}title").text = "trade-monitor: status changes"
-    ET.SubElement(ET.SubElement(feed, f"{{{atom}}}author"), f"{{{atom}}}name").text = "trade-monitor"
-    ET.SubElement(feed, f"{{{atom}}}id").text = "urn:trade-monitor:changes"
+    add(feed, "id", f"{base}/changes.atom")
+    add(feed, "title", "trade-monitor: status changes")
+    add(add(feed, "author"), "name", "trade-monitor")
+    add(feed, "link", rel="self", href=f"{base}/changes.atom", type="application/atom+xml")
+    add(feed, "link", rel="alternate", href=f"{base}/", type="text/html")
     newest = as_utc(changes[0].at) if changes else None
-    ET.SubElement(feed, f"{{{atom}}}updated").text = _iso(newest or now or utcnow())
+    add(feed, "updated", _iso(newest or as_utc(now) or utcnow()))
     for change in changes:
-        entry = ET.SubElement(feed, f"{{{atom}}}entry")
-        title = titles.get(change.commitment_id, change.commitment_id)
+        title = _xml_text(titles.get(change.commitment_id, change.commitment_id))
+        entry = add(feed, "entry")
         words = f"{change.to_status.replace('_', ' ')} (was {change.from_status.replace('_', ' ')})"
-        ET.SubElement(entry, f"{{{atom}}}title").text = _xml_text(f"{title}: {words}")
-        ET.SubElement(entry, f"{{{atom}}}id").text = f"urn:trade-monitor:change:{change.id}"
-        ET.SubElement(entry, f"{{{atom}}}updated").text = _iso(change.at)
-        ET.SubElement(entry, f"{{{atom}}}category", term=change.commitment_id)
+        add(entry, "id", f"urn:trade-monitor:change:{change.id}")
+        add(entry, "title", f"{title}: {words}")
+        add(entry, "updated", _iso(change.at))
+        add(entry, "link", rel="alternate", type="text/html", href=commitment_url(base, change.commitment_id))
         for link in store.evidence_links(change.evidence_id_list)[:5]:
-            ET.SubElement(entry, f"{{{atom}}}link", rel="related", href=link)
-        ET.SubElement(entry, f"{{{atom}}}summary").text = _xml_text(f"{change.kind}: {change.reason}")
+            safe = web_link(link)
+            if safe:
+                add(entry, "link", rel="related", href=safe)
+        add(entry, "category", term=change.commitment_id)
+        add(entry, "summary", _xml_text(_change_summary(change, title)), type="text")
     data: bytes = ET.tostring(feed, encoding="utf-8", xml_declaration=True)
     return data
 
 
-def render(fmt: str, config: Config, store: Store, now: dt.datetime | None = None) -> bytes:
+def render(
+    fmt: str,
+    config: Config,
+    store: Store,
+    now: dt.datetime | None = None,
+    base_url: str = DEFAULT_BASE_URL,
+) -> bytes:
     """The export in one of `FORMATS`, as bytes ready to write."""
     if fmt == "atom":
-        return to_atom(config, store, now)
+        return to_atom(config, store, now, base_url=base_url)
     records = build_records(config, store)
     if fmt == "json":
         return to_json(records, now).encode()

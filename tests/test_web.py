@@ -138,15 +138,25 @@ async def test_readyz_is_503_until_the_scheduler_runs(tmp_path: Path) -> None:
     assert daemon.web is not None and daemon.web._server is None
 
 
-async def test_readyz_reports_an_unreachable_database() -> None:
+async def test_readyz_reports_an_unreachable_database(tmp_path: Path) -> None:
+    from monitor.config import load_config
+    from monitor.store import Store
+    from monitor.web import Board
+
+    config = load_config(write_config(tmp_path / "config", "http://127.0.0.1:9/feed.xml"))
+    store = Store(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    checks = {"database": lambda: (False, "not reachable"), "scheduler": lambda: (True, "running")}
     web = WebServer(
-        Metrics().registry,
-        {"database": lambda: (False, "not reachable"), "scheduler": lambda: (True, "running")},
-        port=0,
+        Board(config=lambda: config, store=store, registry=Metrics().registry, checks=checks), port=0
     )
-    response = await web.answer("GET", "/readyz")
-    assert response.status == 503
-    assert json.loads(response.body)["checks"]["database"] == {"ok": False, "detail": "not reachable"}
+    await web.start()
+    try:
+        response = await get(f"{web.url}/readyz")
+    finally:
+        await web.close()
+        store.close()
+    assert response.status_code == 503
+    assert response.json()["checks"]["database"] == {"ok": False, "detail": "not reachable"}
 
 
 async def test_http_is_off_unless_asked(tmp_path: Path) -> None:
@@ -196,19 +206,3 @@ async def test_healthcheck_command_follows_readiness(
         await daemon.shutdown()
     assert await asyncio.to_thread(main, ["healthcheck", "--http", address, "--timeout", "2"]) == 1
     assert "ConnectError" in capsys.readouterr().err
-
-
-async def test_documents_are_served_and_listed() -> None:
-    from prometheus_client import CollectorRegistry
-
-    web = WebServer(
-        CollectorRegistry(),
-        {},
-        "127.0.0.1",
-        0,
-        {"/changes.atom": ("application/atom+xml", lambda: b"<feed/>")},
-    )
-    feed = await web.answer("GET", "/changes.atom")
-    assert (feed.status, feed.body, feed.content_type) == (200, b"<feed/>", "application/atom+xml")
-    assert b"/changes.atom" in (await web.answer("GET", "/")).body
-    assert (await web.answer("POST", "/changes.atom")).status == 405
