@@ -63,6 +63,16 @@ def _check_http_url(value: str) -> str:
 
 
 Duration = Annotated[float, BeforeValidator(parse_duration)]
+
+
+def _parse_gap(value: object) -> float:
+    """A duration that may be zero (no gap between requests to a host)."""
+    if value == 0 and not isinstance(value, bool):
+        return 0.0
+    return parse_duration(value)
+
+
+Gap = Annotated[float, BeforeValidator(_parse_gap)]
 HttpUrl = Annotated[str, AfterValidator(_check_http_url)]
 CommitmentId = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._-]*$", max_length=120)]
 
@@ -141,6 +151,16 @@ class SourceDefaults(_Strict):
     max_interval: Duration = 6 * 3600.0
 
 
+class HostLimits(_Strict):
+    """Politeness towards one host, shared by every source on it: requests at once, seconds between starts."""
+
+    concurrency: int = Field(default=2, ge=1, le=1000)
+    min_interval: Gap = 1.0
+
+
+DEFAULT_HOST = "*"  # the ``hosts:`` key whose limits apply to every host not named
+
+
 class Source(_Strict):
     """A feed to poll. ``official`` sources (government sites) count as confirmation on their own."""
 
@@ -167,7 +187,21 @@ class Sources(_Strict):
     version: Literal[1] = 1
     defaults: SourceDefaults = Field(default_factory=SourceDefaults)
     official_domains: list[str | OfficialDomain] = Field(default_factory=list)
+    # Per-host politeness (a stable contract): ``hosts: {"127.0.0.1": {concurrency: 16, min_interval: 0}}``;
+    # the key "*" replaces the defaults for every host not named.
+    hosts: dict[str, HostLimits] = Field(default_factory=dict)
     sources: list[Source] = Field(default_factory=list)
+
+    def host_defaults(self) -> HostLimits:
+        return self.hosts.get(DEFAULT_HOST, HostLimits())
+
+    def host_overrides(self) -> dict[str, tuple[int, float]]:
+        """Named hosts' (concurrency, min_interval), host names lower-cased, for the fetcher."""
+        return {
+            host.lower(): (limits.concurrency, limits.min_interval)
+            for host, limits in self.hosts.items()
+            if host != DEFAULT_HOST
+        }
 
     def official_parties(self) -> dict[str, str | None]:
         """Listed government domains and the party each speaks for (None when not said)."""

@@ -339,6 +339,16 @@ class Fetcher:
             transport=transport,
         )
 
+    def set_politeness(
+        self, per_host_limit: int, min_host_interval: float, host_overrides: dict[str, tuple[int, float]]
+    ) -> None:
+        """Adopt new per-host limits (a config reload). Requests in flight keep the gate they hold; the
+        next request to a host gets a gate with the new limits."""
+        self.per_host_limit = per_host_limit
+        self.min_host_interval = min_host_interval
+        self.host_overrides = {k.lower(): v for k, v in host_overrides.items()}
+        self._gates = {}
+
     async def aclose(self) -> None:
         if self._owns_client:
             await self._client.aclose()

@@ -16,8 +16,6 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
 from monitor.config import Config
@@ -26,9 +24,18 @@ from monitor.errors import NotAFeedError
 from monitor.evidence import EvidenceEngine, Match, Report
 from monitor.fetch import Fetcher, FetchResult, FetchState, plan_next_poll
 from monitor.observability import NULL_HOOKS, PipelineHooks
-from monitor.parse import FeedEntry, ParsedFeed, parse_feed
+from monitor.parse import FeedEntry, ParsedFeed, canonical_url, parse_feed
 from monitor.parse import error_kind as parse_error_kind
-from monitor.store import EntryRow, EvidenceRow, SourceRow, StatusChangeRow, Store, as_utc, utcnow
+from monitor.store import (
+    EntryRow,
+    EvidenceRow,
+    SourceRow,
+    StatusChangeRow,
+    Store,
+    as_utc,
+    insert_entries,
+    utcnow,
+)
 from monitor.tracking import Tracker, TrackEvent, publisher_of
 
 log = logging.getLogger("monitor.pipeline")
@@ -58,11 +65,21 @@ class StoredEntry:
     publisher: str
     story_key: str
     is_new: bool
+    canonical_link: str = ""
 
     @classmethod
     def of(cls, row: EntryRow, is_new: bool) -> StoredEntry:
+        link = row.canonical_link or (canonical_url(row.link) if row.link else "")  # rows of older versions
         return cls(
-            row.id or 0, row.title, row.summary, row.link, row.published, row.publisher, row.story_key, is_new
+            row.id or 0,
+            row.title,
+            row.summary,
+            row.link,
+            row.published,
+            row.publisher,
+            row.story_key,
+            is_new,
+            link,
         )
 
     @classmethod
@@ -77,6 +94,7 @@ class StoredEntry:
             str(values["publisher"]),
             str(values["story_key"]),
             True,
+            str(values["canonical_link"]),
         )
 
 
@@ -227,17 +245,8 @@ class Monitor:
                 stored.append(StoredEntry.of(row, is_new=False))
         outcome.updated_entries = len(stored)
         if fresh:
-            # One multi-row INSERT ... RETURNING for the document: ORM objects per entry cost more than
-            # the parse itself on a cold ingest.
-            # ON CONFLICT DO NOTHING: a second worker that stored the same entry a moment ago (its lease
-            # ran out mid-poll) costs nothing instead of rolling back this whole poll.
-            dialect_insert = postgresql_insert if self.store.is_postgres else sqlite_insert
-            statement = (
-                dialect_insert(EntryRow)
-                .on_conflict_do_nothing(index_elements=["source_id", "dedup_key"])
-                .returning(col(EntryRow.id), col(EntryRow.dedup_key))
-            )
-            ids = {key: entry_id for entry_id, key in session.execute(statement, fresh).all()}
+            # One multi-row INSERT for the document: ORM objects per entry cost more than the parse itself.
+            ids = insert_entries(session, fresh)
             fresh = [values for values in fresh if values["dedup_key"] in ids]
             stored += [StoredEntry.of_values(ids[str(values["dedup_key"])], values) for values in fresh]
         outcome.new_entries = len(fresh)
@@ -280,6 +289,7 @@ class Monitor:
             "content_hash": entry.content_hash,
             "publisher": publisher_of(entry.link, source.name),
             "story_key": entry.story_key,
+            "canonical_link": canonical_url(entry.link) if entry.link else "",
         }
 
     def _evidence_for(
@@ -331,6 +341,7 @@ class Monitor:
         ev.official = self.config.is_official(row.link, source.official)
         ev.official_party = self.config.official_party(row.link, source.name) if ev.official else None
         ev.story_key, ev.link, ev.title, ev.source_name = row.story_key, row.link, row.title, source.name
+        ev.canonical_link = row.canonical_link
         ev.published = published
         ev.new_date = m.new_date
         if m.quantity is not None:

@@ -42,6 +42,128 @@ class Endpoint(Protocol):
 EndpointFactory = Callable[["Daemon"], Endpoint]
 
 
+class PollPool:
+    """Continuous polling: due sources flow through a bounded pool of poll tasks.
+
+    There are no batches: as soon as one poll ends its slot takes the next due source, so a source that
+    answers one byte a second holds one slot, never the sources behind it. The store decides what is due
+    (several workers can share it); per-host politeness lives in the fetcher's gates.
+    """
+
+    def __init__(
+        self,
+        monitor: Monitor,
+        fetcher: Fetcher,
+        size: int = 64,
+        idle_wait: float = 30.0,
+        on_poll: Callable[[], None] | None = None,
+    ) -> None:
+        self.monitor = monitor
+        self.on_poll = on_poll
+        self.fetcher = fetcher
+        self.size = max(1, size)
+        self.idle_wait = idle_wait
+        self.tasks: dict[asyncio.Task[str], int] = {}  # poll task -> source id (its lease is ours)
+        self._slot_freed = asyncio.Event()
+        self._stopping: asyncio.Event | None = None
+
+    def lease_seconds(self) -> float:
+        """A claimed source starts at once, but may queue behind the pool's other polls to its host; the
+        lease must outlast that queue, or a second worker could take a source still being polled."""
+        limits = [self.fetcher.per_host_limit, *(limit for limit, _ in self.fetcher.host_overrides.values())]
+        per_host = max(1, min(self.size, min(limits)))
+        return self.fetcher.deadline * -(-self.size // per_host) + 60.0
+
+    async def run(self, stopping: asyncio.Event, once: bool = False) -> list[str]:
+        """Poll until ``stopping`` is set; with ``once``, until no source is due, each at most once."""
+        outcomes: list[str] = []
+        polled: set[int] = set()
+        self._stopping = stopping
+        while not stopping.is_set():
+            free = self.size - len(self.tasks)
+            claimed = 0
+            if free > 0:
+                claimed = await self._claim(free, polled if once else None, outcomes)
+            if once and not claimed and not self.tasks:
+                break
+            if free > 0 and claimed == free:
+                continue  # more may be due right now
+            await self._wait(stopping, free > claimed)
+        return outcomes
+
+    async def _claim(self, free: int, polled: set[int] | None, outcomes: list[str]) -> int:
+        now = self.monitor.clock()
+        rows = await asyncio.to_thread(self.monitor.store.claim_due_sources, now, self.lease_seconds(), free)
+        repeats = [r.id or 0 for r in rows if polled is not None and r.id in polled]
+        if repeats:  # a one-shot pass polls each source once, even if it fell due again meanwhile
+            await asyncio.to_thread(self.monitor.store.release_source_leases, repeats)
+        fresh = [r for r in rows if r.id not in repeats]
+        if self.stopping_now(fresh):
+            return 0
+        for row in fresh:
+            if polled is not None:
+                polled.add(row.id or 0)
+            task = asyncio.create_task(self.monitor.poll_source(row, self.fetcher), name=f"poll-{row.name}")
+            self.tasks[task] = row.id or 0
+            task.add_done_callback(lambda t: self._done(t, outcomes))
+        return len(fresh)
+
+    def stopping_now(self, rows: list[Any]) -> bool:
+        """A stop that came while claiming: hand the claims back instead of starting polls."""
+        if self._stopping is None or not self._stopping.is_set():
+            return False
+        ids = [r.id or 0 for r in rows]
+        if ids:
+            self.monitor.store.release_source_leases(ids)
+        return True
+
+    def _done(self, task: asyncio.Task[str], outcomes: list[str]) -> None:
+        self.tasks.pop(task, None)
+        self._slot_freed.set()
+        if self.on_poll is not None:
+            self.on_poll()
+        if task.cancelled():
+            return
+        exc = task.exception()
+        if exc is not None:
+            log.error("a poll failed unexpectedly: %r", exc)
+            outcomes.append("error")
+        else:
+            outcomes.append(task.result())
+
+    async def _wait(self, stopping: asyncio.Event, idle: bool) -> None:
+        """Until a slot frees, the next source falls due, or a stop; a full pool waits for a slot."""
+        timeout: float | None = None
+        if idle:
+            now = self.monitor.clock()
+            due = await asyncio.to_thread(self.monitor.store.next_due_at, now)
+            timeout = self.idle_wait if due is None else min(self.idle_wait, (due - now).total_seconds())
+            if timeout <= 0:
+                timeout = 0.05  # due but leased elsewhere a moment ago: look again shortly
+        self._slot_freed.clear()
+        waiters = [asyncio.ensure_future(self._slot_freed.wait()), asyncio.ensure_future(stopping.wait())]
+        try:
+            await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiter in waiters:
+                waiter.cancel()
+
+    async def drain(self, grace: float) -> None:
+        """Let polls in flight finish for up to ``grace`` seconds; cancel the rest and give back their
+        leases, so a restart polls those sources at their due time rather than after the lease."""
+        if self.tasks:
+            await asyncio.wait(list(self.tasks), timeout=grace)
+        cut = dict(self.tasks)
+        for task in cut:
+            task.cancel()
+        for task in cut:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        if cut:
+            log.warning("stopping: %d polls cut short after %gs; their sources are released", len(cut), grace)
+            await asyncio.to_thread(self.monitor.store.release_source_leases, list(cut.values()))
+
+
 class Daemon:
     """Polls due sources, delivers the outbox and checks deadlines until told to stop."""
 
@@ -51,6 +173,7 @@ class Daemon:
         db_url: str,
         *,
         poll_tick: float = 30.0,
+        poll_concurrency: int = 64,
         deliver_tick: float = 5.0,
         shutdown_grace: float = 20.0,
         endpoint: EndpointFactory | None = None,
@@ -80,7 +203,10 @@ class Daemon:
         self.digester = Digester(self.store, self.config)
         self._apply_alert_settings(self.config)
         self.fetcher = Fetcher()
+        self._apply_politeness(self.config)
         self.poll_tick = poll_tick
+        self.pool = PollPool(self.monitor, self.fetcher, poll_concurrency, poll_tick, self._polled)
+        self._poll_task: asyncio.Task[None] | None = None
         self.deliver_tick = deliver_tick
         self.shutdown_grace = shutdown_grace
         self.scheduler = AsyncIOScheduler(timezone=dt.UTC)
@@ -101,6 +227,8 @@ class Daemon:
                 self.in_flight.add(task)
             try:
                 await job()
+            except asyncio.CancelledError:  # cut short by a stop after the grace period: no traceback
+                log.warning("%s cut short by the stop", name)
             except Exception:
                 log.exception("%s failed; will try again at the next tick", name)
             finally:
@@ -110,10 +238,12 @@ class Daemon:
         return run
 
     async def poll_once(self) -> list[str]:
-        outcomes = await self.monitor.poll_due(self.fetcher)
+        """Poll every due source once, through the pool, and return when all are done."""
+        return await self.pool.run(self.stopping, once=True)
+
+    def _polled(self) -> None:
         self.last_poll_at = utcnow()
         self.metrics.last_poll.set(self.last_poll_at.timestamp())
-        return outcomes
 
     async def deliver_once(self) -> None:
         await self.deliverer.deliver_due(utcnow())
@@ -136,6 +266,13 @@ class Daemon:
             if job.id.startswith("digest-"):
                 job.remove()
         self._schedule_digests(config)
+
+    def _apply_politeness(self, config: Config) -> None:
+        """sources.yaml ``hosts:``: per-host concurrency and gaps, defaults under "*"."""
+        defaults = config.sources.host_defaults()
+        self.fetcher.set_politeness(
+            defaults.concurrency, defaults.min_interval, config.sources.host_overrides()
+        )
 
     def scheduler_started(self) -> bool:
         return hasattr(self, "scheduler") and bool(self.scheduler.running)
@@ -181,6 +318,7 @@ class Daemon:
             self.config = config
             self.deliverer.config = config
             self._apply_alert_settings(config)
+            self._apply_politeness(config)
             self.last_reload_error = None
             log.info(
                 "config reloaded: %d commitments (%d new), %d sources",
@@ -310,15 +448,6 @@ class Daemon:
                 "released %d alert leases of a stopped worker; their sends are checked again", released
             )
         self.scheduler.add_job(
-            self._guard("poll", self.poll_once),
-            "interval",
-            seconds=self.poll_tick,
-            next_run_time=now,
-            max_instances=1,
-            coalesce=True,
-            id="poll",
-        )
-        self.scheduler.add_job(
             self._guard("deliver", self.deliver_once),
             "interval",
             seconds=self.deliver_tick,
@@ -353,6 +482,7 @@ class Daemon:
                 self._guard("digest-catch-up", self.digests_once), next_run_time=now, id="digest-catch-up"
             )
         self.scheduler.start()
+        self._poll_task = asyncio.create_task(self._poll_forever(), name="poll-pool")
         await self.start_web()
         if self.watch_config:
             self._watch_task = asyncio.create_task(self.watch_config_dir(), name="watch-config")
@@ -368,9 +498,23 @@ class Daemon:
         finally:
             await self.shutdown()
 
+    async def _poll_forever(self) -> None:
+        try:
+            await self.pool.run(self.stopping)
+        except Exception:  # the store was unreachable, say: log it and keep polling
+            log.exception("the poll loop failed; starting it again in %gs", self.poll_tick)
+            await asyncio.sleep(self.poll_tick)
+            if not self.stopping.is_set():
+                self._poll_task = asyncio.create_task(self._poll_forever(), name="poll-pool")
+
     async def shutdown(self) -> None:
-        """Stop taking new work, let in-flight work finish (or cancel it after a grace period), close up."""
-        log.info("stopping: waiting for %d running jobs", len(self.in_flight))
+        """Stop taking new work, let in-flight work finish for up to the grace period, then cancel what is
+        left and give back the source leases it held.
+
+        The scheduler is paused, not shut down, while jobs finish: APScheduler's shutdown cancels running
+        coroutine jobs at once, which would cut every send and poll short whatever the grace.
+        """
+        log.info("stopping: waiting for %d polls and %d jobs", len(self.pool.tasks), len(self.in_flight))
         self.stopping.set()
         sd_notify("STOPPING=1")
         if self._watch_task is not None:
@@ -380,11 +524,22 @@ class Daemon:
         if self.web is not None:
             await self.web.close()
         if self.scheduler.running:
-            self.scheduler.shutdown(wait=False)
+            self.scheduler.pause()
+        loop = asyncio.get_running_loop()
+        ends = loop.time() + self.shutdown_grace
+        if self._poll_task is not None:  # the loop ends at once: it only waits on the stop event
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._poll_task
+        await self.pool.drain(self.shutdown_grace)
         if self.in_flight:
-            _, pending = await asyncio.wait(list(self.in_flight), timeout=self.shutdown_grace)
+            _, pending = await asyncio.wait(list(self.in_flight), timeout=max(0.0, ends - loop.time()))
             for task in pending:
                 task.cancel()
+            for task in pending:
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
         await self.fetcher.aclose()
         self.store.close()
         log.info("stopped")

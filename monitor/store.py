@@ -84,6 +84,7 @@ class EntryRow(SQLModel, table=True):
     content_hash: str = ""
     publisher: str = ""
     story_key: str = Field(default="", index=True)
+    canonical_link: str = ""  # computed once at insert: corroboration compares stories by it
 
 
 class CommitmentRow(SQLModel, table=True):
@@ -114,6 +115,8 @@ class EvidenceRow(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("entry_id", "commitment_id"),
         Index("ix_evidence_commitment_signal", "commitment_id", "signal"),
+        # corroboration reads one commitment's same-signal evidence within a window of publication times
+        Index("ix_evidence_commitment_signal_published", "commitment_id", "signal", "published"),
     )
     id: int | None = Field(default=None, primary_key=True)
     entry_id: int | None = Field(default=None, foreign_key="entry.id", index=True)
@@ -128,6 +131,7 @@ class EvidenceRow(SQLModel, table=True):
     official_party: str | None = None
     story_key: str = ""
     link: str = ""
+    canonical_link: str = ""  # the entry's, copied at insert so corroboration never recomputes it
     title: str = ""
     source_name: str = ""
     published: dt.datetime | None = None
@@ -392,6 +396,39 @@ class Store:
                 s.add(row)
             return rows
 
+    def next_due_at(self, now: dt.datetime) -> dt.datetime | None:
+        """When the next enabled source may be claimed: its due time, or its lease's end if another poll
+        holds it. ``now`` when one is claimable already; None when there is no enabled source."""
+        from sqlalchemy import func
+
+        enabled = SourceRow.enabled == True  # noqa: E712
+        free = col(SourceRow.lease_until).is_(None) | (col(SourceRow.lease_until) <= now)
+        with self.session() as s:
+            if s.exec(
+                select(SourceRow.id).where(enabled).where(free).where(col(SourceRow.next_poll_at).is_(None))
+            ).first():
+                return now
+            times = [
+                s.exec(select(func.min(SourceRow.next_poll_at)).where(enabled).where(free)).first(),
+                s.exec(
+                    select(func.min(SourceRow.lease_until))
+                    .where(enabled)
+                    .where(col(SourceRow.lease_until) > now)
+                ).first(),
+            ]
+        known = [t for t in (as_utc(v) for v in times) if t is not None]
+        return max(now, min(known)) if known else None
+
+    def release_source_leases(self, ids: Sequence[int]) -> None:
+        """Give back leases of polls that will not finish (a stop), so the sources are polled again at
+        their due time instead of after the lease runs out."""
+        if not ids:
+            return
+        from sqlalchemy import update
+
+        with self.session() as s:
+            s.exec(update(SourceRow).where(col(SourceRow.id).in_(list(ids))).values(lease_until=None))
+
     # --- commitments -----------------------------------------------------------------------------
 
     def sync_commitments(
@@ -649,6 +686,141 @@ def add_missing_columns(conn: Connection) -> list[str]:
             if index.name not in indexes:
                 index.create(conn, checkfirst=True)
     return added
+
+
+# --- the tracker's reads: bounded, indexed queries whose cost does not grow with history -------------
+
+# At most this many reports per publisher are read when counting corroboration. The count needs one
+# original report per publisher; a publisher's 26th same-signal report within a window adds nothing.
+PER_PUBLISHER_CAP = 25
+
+
+def window_evidence(
+    session: Session,
+    commitment_id: str,
+    signal: str,
+    min_confidence: float,
+    start: dt.datetime,
+    end: dt.datetime,
+    min_quantity: float | None = None,
+) -> list[EvidenceRow]:
+    """One commitment's evidence of one signal published within [start, end] (or undated), the first
+    `PER_PUBLISHER_CAP` per publisher, oldest first. ``min_quantity`` reads figures instead of a signal."""
+    from sqlalchemy import func
+
+    published = col(EvidenceRow.published)
+    query = (
+        select(
+            EvidenceRow.id,
+            func.row_number()
+            .over(partition_by=col(EvidenceRow.publisher), order_by=(published, col(EvidenceRow.id)))
+            .label("rank"),
+        )
+        .where(EvidenceRow.commitment_id == commitment_id)
+        .where(published.is_(None) | ((published >= start) & (published <= end)))
+    )
+    if min_quantity is None:
+        query = query.where(EvidenceRow.signal == signal).where(col(EvidenceRow.confidence) >= min_confidence)
+    else:
+        query = query.where(col(EvidenceRow.quantity_value) >= min_quantity)
+    ranked = query.subquery()
+    rows = session.exec(
+        select(EvidenceRow)
+        .join(ranked, col(EvidenceRow.id) == ranked.c.id)
+        .where(ranked.c.rank <= PER_PUBLISHER_CAP)
+        .order_by(published, col(EvidenceRow.id))
+    ).all()
+    return list(rows)
+
+
+def is_original_report(
+    session: Session, ev: EvidenceRow, signals: Sequence[str], min_confidence: float, start: dt.datetime
+) -> bool:
+    """No other publisher's report of these ``signals`` published before ``ev`` since ``start`` tells the
+    same story (same canonical link or story key): a copy never counts as a publisher of its own."""
+    published = col(EvidenceRow.published)
+    same_story = []
+    if ev.canonical_link:
+        same_story.append(col(EvidenceRow.canonical_link) == ev.canonical_link)
+    if ev.story_key:
+        same_story.append(col(EvidenceRow.story_key) == ev.story_key)
+    if not same_story or ev.published is None:
+        return True
+    from sqlalchemy import or_
+
+    earlier = published < ev.published
+    first = session.exec(
+        select(EvidenceRow.id)
+        .where(EvidenceRow.commitment_id == ev.commitment_id)
+        .where(col(EvidenceRow.signal).in_(list(signals)))
+        .where(col(EvidenceRow.confidence) >= min_confidence)
+        .where(col(EvidenceRow.publisher) != ev.publisher)
+        .where(published >= start)
+        .where(earlier | ((published == ev.published) & (col(EvidenceRow.id) < (ev.id or 0))))
+        .where(or_(*same_story))
+        .limit(1)
+    ).first()
+    return first is None
+
+
+def latest_overturn(session: Session, commitment_id: str, target: str) -> StatusChangeRow | None:
+    """The newest evidence-made move away from ``target``, or manual decision, for one commitment."""
+    return session.exec(
+        select(StatusChangeRow)
+        .where(StatusChangeRow.commitment_id == commitment_id)
+        .where(
+            ((col(StatusChangeRow.from_status) == target) & (col(StatusChangeRow.kind) == "evidence"))
+            | (col(StatusChangeRow.kind) == "manual")
+        )
+        .order_by(col(StatusChangeRow.at).desc(), col(StatusChangeRow.id).desc())
+        .limit(1)
+    ).first()
+
+
+def latest_official_statements(
+    session: Session, commitment_id: str, min_confidence: float
+) -> list[EvidenceRow]:
+    """Each government's latest official statement with a status meaning on one commitment."""
+    from sqlalchemy import func
+
+    published = col(EvidenceRow.published)
+    ranked = (
+        select(
+            EvidenceRow.id,
+            func.row_number()
+            .over(
+                partition_by=col(EvidenceRow.official_party),
+                order_by=(published.desc(), col(EvidenceRow.id).desc()),
+            )
+            .label("rank"),
+        )
+        .where(EvidenceRow.commitment_id == commitment_id)
+        .where(col(EvidenceRow.official_party).is_not(None))
+        .where(col(EvidenceRow.signal) != "mention")
+        .where(col(EvidenceRow.confidence) >= min_confidence)
+        .subquery()
+    )
+    rows = session.exec(
+        select(EvidenceRow).join(ranked, col(EvidenceRow.id) == ranked.c.id).where(ranked.c.rank == 1)
+    ).all()
+    return list(rows)
+
+
+def insert_entries(session: Session, values: Sequence[dict[str, object]]) -> dict[str, int]:
+    """One multi-row INSERT ... ON CONFLICT DO NOTHING RETURNING for a document's new entries; returns
+    dedup key -> id of the rows inserted. A second worker that stored the same entry a moment ago (its
+    lease ran out mid-poll) costs nothing instead of rolling back the whole poll."""
+    from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    bind = session.get_bind()
+    dialect_insert = postgresql_insert if bind.dialect.name == "postgresql" else sqlite_insert
+    statement = (
+        dialect_insert(EntryRow)
+        .on_conflict_do_nothing(index_elements=["source_id", "dedup_key"])
+        .returning(col(EntryRow.id), col(EntryRow.dedup_key))
+    )
+    return {key: entry_id for entry_id, key in session.execute(statement, list(values)).all()}
 
 
 def add_alert_once(session: Session, alert: AlertRow) -> AlertRow | None:

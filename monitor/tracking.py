@@ -21,11 +21,20 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from monitor.config import Commitment, Policy
 from monitor.parse import canonical_url
-from monitor.store import CommitmentRow, EvidenceRow, StatusChangeRow, as_utc
+from monitor.store import (
+    CommitmentRow,
+    EvidenceRow,
+    StatusChangeRow,
+    as_utc,
+    is_original_report,
+    latest_official_statements,
+    latest_overturn,
+    window_evidence,
+)
 
 SIGNAL_TO_STATUS = {
     "progress": "in_progress",
@@ -88,19 +97,25 @@ def story_publishers(evidence: Sequence[EvidenceRow]) -> tuple[set[str], bool]:
 
     Two reports are one story when they share a canonical link or a near-identical headline.
     """
+    firsts, official = story_firsts(evidence)
+    return set(firsts), official
+
+
+def story_firsts(evidence: Sequence[EvidenceRow]) -> tuple[dict[str, EvidenceRow], bool]:
+    """Each independent publisher with the first report that made it count, and whether any is official."""
     seen_links: set[str] = set()
     seen_titles: set[str] = set()
-    publishers: set[str] = set()
+    firsts: dict[str, EvidenceRow] = {}
     official = False
     for ev in evidence:
         official = official or ev.official
-        link = canonical_url(ev.link) if ev.link else ""
+        link = ev.canonical_link or (canonical_url(ev.link) if ev.link else "")  # older rows lack it
         if (link and link in seen_links) or (ev.story_key and ev.story_key in seen_titles):
             continue
         seen_links.add(link)
         seen_titles.add(ev.story_key)
-        publishers.add(ev.publisher or ev.source_name or link or str(ev.id))
-    return publishers, official
+        firsts.setdefault(ev.publisher or ev.source_name or link or str(ev.id), ev)
+    return firsts, official
 
 
 class Tracker:
@@ -209,12 +224,7 @@ class Tracker:
             or ev.confidence < self.policy.min_confidence
         ):
             return []
-        rows = session.exec(
-            select(EvidenceRow)
-            .where(EvidenceRow.commitment_id == commitment.id)
-            .where(col(EvidenceRow.official_party).is_not(None))
-            .where(col(EvidenceRow.confidence) >= self.policy.min_confidence)
-        ).all()
+        rows = latest_official_statements(session, commitment.id, self.policy.min_confidence)
         positions = official_positions(rows)
         latest = positions.get(ev.official_party)
         if latest is None or latest.id != ev.id:
@@ -238,42 +248,43 @@ class Tracker:
     def _supporting(
         self, session: Session, row: CommitmentRow, signal: str, at: dt.datetime
     ) -> list[EvidenceRow]:
-        """Same-signal evidence that may corroborate a report published at ``at``."""
-        window = dt.timedelta(days=self.policy.corroboration_window_days)
-        rows = session.exec(
-            select(EvidenceRow)
-            .where(EvidenceRow.commitment_id == row.id)
-            .where(EvidenceRow.signal == signal)
-            .where(col(EvidenceRow.confidence) >= self.policy.min_confidence)
-            .order_by(col(EvidenceRow.published), col(EvidenceRow.id))
-        ).all()
-        return self._still_standing(
-            session,
-            row,
-            [r for r in rows if abs((as_utc(r.published) or at) - at) <= window],
-            SIGNAL_TO_STATUS[signal],
-        )
+        """Same-signal evidence that may corroborate a report published at ``at``: read from the store
+        within the window only (an indexed range), so its cost does not grow with the history."""
+        start, end = self._window(session, row, SIGNAL_TO_STATUS[signal], at)
+        rows = window_evidence(session, row.id, signal, self.policy.min_confidence, start, end)
+        return self._originals_only(session, rows, self.policy.min_confidence, start)
 
-    def _still_standing(
-        self, session: Session, row: CommitmentRow, evidence: list[EvidenceRow], target: str
-    ) -> list[EvidenceRow]:
-        """Evidence a later verdict overturned does not count again: once evidence moved the status away
+    def _window(
+        self, session: Session, row: CommitmentRow, target: str, at: dt.datetime
+    ) -> tuple[dt.datetime, dt.datetime]:
+        """The corroboration window around ``at``, cut at the last verdict that overturned ``target``.
+
+        Evidence a later verdict overturned does not count again: once evidence moved the status away
         from ``target``, only reports published since then may corroborate a move back; and a human
         decision is not overturned by reports published before it. Moves made by the calendar overturn
         nothing anyone reported, so they set no such limit."""
-        overturned = session.exec(
-            select(StatusChangeRow)
-            .where(StatusChangeRow.commitment_id == row.id)
-            .where(
-                ((col(StatusChangeRow.from_status) == target) & (col(StatusChangeRow.kind) == "evidence"))
-                | (col(StatusChangeRow.kind) == "manual")
-            )
-            .order_by(col(StatusChangeRow.at).desc(), col(StatusChangeRow.id).desc())
-        ).first()
-        if overturned is None:
-            return evidence
-        since = as_utc(overturned.at)
-        return [r for r in evidence if since is None or (as_utc(r.published) or since) >= since]
+        window = dt.timedelta(days=self.policy.corroboration_window_days)
+        start, end = at - window, at + window
+        overturned = latest_overturn(session, row.id, target)
+        since = as_utc(overturned.at) if overturned is not None else None
+        return (max(start, since) if since is not None else start), end
+
+    def _originals_only(
+        self, session: Session, rows: list[EvidenceRow], min_confidence: float, start: dt.datetime
+    ) -> list[EvidenceRow]:
+        """The store reads a bounded number of reports per publisher, so a publisher's report that copies
+        a story of another's unread report could look independent; before it corroborates anything, the
+        store confirms it is the first telling of its story."""
+        firsts, official = story_firsts(rows)
+        if official or len(firsts) < self.policy.min_independent_publishers:
+            return rows  # nothing would move on these: no need to check
+        signals = sorted({r.signal for r in rows})
+        copies = {
+            id(ev)
+            for ev in firsts.values()
+            if not is_original_report(session, ev, signals, min_confidence, start)
+        }
+        return [r for r in rows if id(r) not in copies]
 
     def _unconfirmed(
         self, commitment: Commitment, ev: EvidenceRow, support: Sequence[EvidenceRow]
@@ -373,21 +384,9 @@ class Tracker:
         elif expected is not None and percent >= expected * 100:
             row.pace_alerted = False
         if reached >= 100 and row.status in ALLOWED_FROM["fulfilled"]:
-            window = dt.timedelta(days=self.policy.corroboration_window_days)
-            support = self._still_standing(
-                session,
-                row,
-                [
-                    r
-                    for r in session.exec(
-                        select(EvidenceRow)
-                        .where(EvidenceRow.commitment_id == commitment.id)
-                        .where(col(EvidenceRow.quantity_value) >= target.value)
-                    ).all()
-                    if abs((as_utc(r.published) or at) - at) <= window
-                ],
-                "fulfilled",
-            )
+            start, end = self._window(session, row, "fulfilled", at)
+            figures = window_evidence(session, commitment.id, "", 0.0, start, end, min_quantity=target.value)
+            support = self._originals_only(session, figures, 0.0, start)
             publishers, official = story_publishers(support)
             if official or len(publishers) >= self.policy.min_independent_publishers:
                 reason = f"target reached: {reason_for_quantity(ev, target.value, target.unit)}"
