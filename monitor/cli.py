@@ -18,7 +18,17 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from monitor import __version__
-from monitor.config import STATUSES, Config, default_config_dir, load_config
+from monitor.config import (
+    STATUSES,
+    Config,
+    ConfigNotFoundError,
+    find_config_dir,
+    load_config,
+    shipped_config_dir,
+    shipped_labelled_set,
+    user_config_dir,
+    write_shipped_config,
+)
 from monitor.errors import ConfigError, NotAFeedError, TradeMonitorError
 from monitor.evidence import EvidenceEngine, Report
 from monitor.store import Store, as_utc, default_db_url, redact_db_url, utcnow
@@ -213,10 +223,16 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
     config = _config(args)
     engine = EvidenceEngine(config.commitments, config.watchlist.category_defaults)
-    if not args.data.exists():
-        print(f"trade-monitor eval: no labelled set at {args.data}", file=sys.stderr)
+    data = args.data if args.data is not None else shipped_labelled_set()
+    if not data.exists():
+        hint = "" if args.data is not None else " (none ships with this installation)"
+        print(
+            f"trade-monitor eval: no labelled set at {data}{hint}; pass --data FILE, a JSON lines file "
+            "of reports with their labels (tests/data/labelled.jsonl in a clone)",
+            file=sys.stderr,
+        )
         return 2
-    result = evaluate(engine, args.data, split=None if args.split == "all" else args.split)
+    result = evaluate(engine, data, split=None if args.split == "all" else args.split)
     sys.stdout.write(result.format(max_errors=args.errors) + "\n")
     return 0
 
@@ -427,6 +443,22 @@ def cmd_poll(args: argparse.Namespace) -> int:
         return 0
 
     return asyncio.run(go())
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    """Write the shipped config where every command finds it, to edit from there."""
+    target = Path(args.dir) if args.dir else user_config_dir()
+    written = write_shipped_config(target, force=args.force)
+    kept = sorted({p.name for p in shipped_config_dir().glob("*.yaml")} - {p.name for p in written})
+    for path in written:
+        print(f"wrote {path}")
+    if kept:
+        print(f"kept existing {', '.join(kept)} in {target} (--force overwrites)")
+    if args.dir:
+        print(f"use it with --config-dir {target} or TRADE_MONITOR_CONFIG={target}")
+    else:
+        print("every trade-monitor command finds it there when there is no ./config")
+    return 0
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -731,24 +763,35 @@ def build_parser() -> argparse.ArgumentParser:
         default=os.environ.get("TRADE_MONITOR_LOG_FORMAT", "text"),
         help="text (human-readable, default) or json (one object per line)",
     )
+    config_help = (
+        "config directory (default: $TRADE_MONITOR_CONFIG, else ./config, else the user config directory "
+        "that `trade-monitor init` writes)"
+    )
+    db_help = "database URL (default: $TRADE_MONITOR_DB or a SQLite file in the user data dir)"
+    # Global options go before or after the command (git style): the command's copy defaults to
+    # SUPPRESS, so it only overrides the global one when given.
+    parser.add_argument("--config-dir", type=Path, default=None, help=config_help)
+    parser.add_argument("--db", default=None, help=db_help)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
-    def command(name: str, handler: Handler, help_text: str, *, db: bool = False) -> argparse.ArgumentParser:
+    def command(
+        name: str, handler: Handler, help_text: str, *, db: bool = False, config: bool = True
+    ) -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help_text, description=help_text)
-        p.add_argument(
-            "--config-dir",
-            type=Path,
-            default=default_config_dir(),
-            help="config directory (default: $TRADE_MONITOR_CONFIG or ./config)",
-        )
+        p.add_argument("--config-dir", type=Path, default=argparse.SUPPRESS, help=config_help)
         if db:
-            p.add_argument(
-                "--db",
-                default=None,
-                help="database URL (default: $TRADE_MONITOR_DB or a SQLite file in the user data dir)",
-            )
-        p.set_defaults(handler=handler)
+            p.add_argument("--db", default=argparse.SUPPRESS, help=db_help)
+        p.set_defaults(handler=handler, needs_config=config)
         return p
+
+    p = command(
+        "init",
+        cmd_init,
+        "write the shipped config to DIR or the user config directory, where every command finds it",
+        config=False,
+    )
+    p.add_argument("dir", nargs="?", default=None, metavar="DIR", help="where (default: user config dir)")
+    p.add_argument("--force", action="store_true", help="overwrite files that already exist")
 
     p = command("run", cmd_run, "run the daemon: poll feeds, track statuses, send alerts", db=True)
     p.add_argument("--tick", type=float, default=30.0, help="seconds between checks for due sources")
@@ -815,8 +858,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--data",
         type=Path,
-        default=Path("tests/data/labelled.jsonl"),
-        help="labelled JSON lines (default: tests/data/labelled.jsonl)",
+        default=None,
+        help="labelled JSON lines (default: the labelled set that ships with the package)",
     )
     p.add_argument("--split", choices=["all", "dev", "heldout"], default="all")
     p.add_argument("--errors", type=int, default=20, help="how many mistakes to list")
@@ -869,6 +912,7 @@ def build_parser() -> argparse.ArgumentParser:
         "healthcheck",
         cmd_healthcheck,
         "ask a running daemon's /readyz (exit 0 if ready, 1 if not); for container health checks",
+        config=False,
     )
     p.add_argument(
         "--http",
@@ -878,7 +922,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--live", action="store_true", help="check /healthz (liveness) instead of /readyz")
     p.add_argument("--timeout", type=float, default=5.0)
-    p = command("prune", cmd_prune, "remove entries without evidence older than a given age", db=True)
+    p = command(
+        "prune", cmd_prune, "remove entries without evidence older than a given age", db=True, config=False
+    )
     p.add_argument(
         "--older-than",
         type=_duration,
@@ -893,7 +939,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("notify", cmd_notify, "send a test message to each notification target and print each result")
     p.add_argument("action", choices=["test"], help="test: send a test message")
     p.add_argument("--tag", default=None, help="only targets carrying this tag")
-    p = command("alerts", cmd_alerts, "list alerts in the outbox with their delivery state", db=True)
+    p = command(
+        "alerts", cmd_alerts, "list alerts in the outbox with their delivery state", db=True, config=False
+    )
     p.add_argument("--id", type=int, default=None, help="show one alert with each target's delivery")
     p.add_argument(
         "--state",
@@ -926,11 +974,23 @@ def configure_logging(level: str, fmt: str = "text") -> None:
     setup(level, fmt)
 
 
+def _find_config(args: argparse.Namespace) -> Path:
+    """The config search; the demo alone falls back to the shipped config, since it changes nothing."""
+    try:
+        return find_config_dir(args.config_dir)
+    except ConfigNotFoundError:
+        if args.command == "demo" and args.config_dir is None:
+            return shipped_config_dir()
+        raise
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     configure_logging(args.log_level, args.log_format)
     try:
+        if args.needs_config:
+            args.config_dir = _find_config(args)
         return int(args.handler(args))
     except ConfigError as exc:
         print(f"trade-monitor {args.command}: invalid config:\n{exc}", file=sys.stderr)

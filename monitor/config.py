@@ -28,7 +28,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError
 
-from monitor.errors import ConfigError, ConfigProblem
+from monitor.errors import ConfigError, ConfigProblem, TradeMonitorError
 
 STATUSES = ("pending", "in_progress", "fulfilled", "delayed", "broken", "expired")
 SIGNALS = ("mention", "progress", "fulfilled", "delayed", "broken", "extended")
@@ -122,6 +122,20 @@ class Commitment(_Strict):
     # Who announced the promise; a commitment stated by one side only (e.g. purchase figures the US
     # announced) is shown as such, since the other side never confirmed it.
     stated_by: list[str] = Field(default_factory=list)
+    # What `backfill` asks the search feeds for; built from ``terms`` when not given.
+    search_query: str | None = Field(default=None, min_length=1)
+
+    def query(self) -> str:
+        """The search words for this commitment: ``search_query``, or its first aliases (any one) and the
+        first word of its first required group, which is how a person would search for it."""
+        if self.search_query:
+            return self.search_query
+        aliases = [f'"{a}"' if " " in a else a for a in self.terms.aliases[:3]] or [f'"{self.title}"']
+        words = aliases[0] if len(aliases) == 1 else "(" + " OR ".join(aliases) + ")"
+        if self.terms.require and self.terms.require[0]:
+            first = self.terms.require[0][0]
+            words += " " + (f'"{first}"' if " " in first else first)
+        return words
 
     @property
     def time_limited(self) -> bool:
@@ -183,6 +197,39 @@ class OfficialDomain(_Strict):
     party: str = Field(min_length=1)
 
 
+def _check_search_template(value: str) -> str:
+    missing = [p for p in ("{query}", "{after}", "{before}") if p not in value]
+    if missing:
+        raise ValueError(f"a search URL needs the placeholders {', '.join(missing)}")
+    return value
+
+
+class SearchSource(_Strict):
+    """A news search that answers "reports about {query} between {after} and {before}" as a feed;
+    `backfill` uses it to give each commitment its past. A stable contract (README)."""
+
+    name: str = Field(min_length=1)
+    url: Annotated[HttpUrl, AfterValidator(_check_search_template)]
+
+    def url_for(self, query: str, after: dt.date, before: dt.date) -> str:
+        from urllib.parse import quote_plus
+
+        return (
+            self.url.replace("{query}", quote_plus(query))
+            .replace("{after}", after.isoformat())
+            .replace("{before}", before.isoformat())
+        )
+
+
+class BackfillSettings(_Strict):
+    """How `backfill` walks the past: window length, the pause between requests to one search host,
+    and whether the first `run` on an empty database starts one in the background."""
+
+    on_first_run: bool = True
+    window: Duration = 14 * 86400.0
+    min_host_interval: Duration = 2.0
+
+
 class Sources(_Strict):
     version: Literal[1] = 1
     defaults: SourceDefaults = Field(default_factory=SourceDefaults)
@@ -191,6 +238,8 @@ class Sources(_Strict):
     # the key "*" replaces the defaults for every host not named.
     hosts: dict[str, HostLimits] = Field(default_factory=dict)
     sources: list[Source] = Field(default_factory=list)
+    search: list[SearchSource] = Field(default_factory=list)
+    backfill: BackfillSettings = Field(default_factory=BackfillSettings)
 
     def host_defaults(self) -> HostLimits:
         return self.hosts.get(DEFAULT_HOST, HostLimits())
@@ -733,6 +782,7 @@ def load_config(directory: str | os.PathLike[str]) -> Config:
         sources = _validate(Sources, path, tree if tree is not None else CommentedMap())
         problems += _duplicates(path, tree, sources.sources, "sources", "name")
         problems += _duplicates(path, tree, sources.sources, "sources", "url")
+        problems += _duplicates(path, tree, sources.search, "search", "name")
     except ConfigError as exc:
         problems += exc.problems
 
@@ -754,6 +804,85 @@ def load_config(directory: str | os.PathLike[str]) -> Config:
     if problems or watchlist is None or sources is None:
         raise ConfigError(problems)
     return Config(root, watchlist, sources, targets, notify_text, alerts)
+
+
+APP_NAME = "trade-monitor"
+CONFIG_ENV = "TRADE_MONITOR_CONFIG"
+
+
+def user_config_dir() -> Path:
+    """Where `trade-monitor init` writes the config: the platform's user config directory."""
+    import platformdirs
+
+    return Path(platformdirs.user_config_dir(APP_NAME, appauthor=False))
+
+
+def shipped_config_dir() -> Path:
+    """The config that ships inside the package (a copy of the repository's config/)."""
+    return Path(__file__).resolve().parent / "shipped_config"
+
+
+def shipped_labelled_set() -> Path:
+    return Path(__file__).resolve().parent / "shipped_data" / "labelled.jsonl"
+
+
+class ConfigNotFoundError(TradeMonitorError):
+    """No config directory in any of the places looked at; the message says how to make one."""
+
+
+def _is_config(path: Path) -> bool:
+    return (path / "watchlist.yaml").is_file()
+
+
+def find_config_dir(explicit: str | os.PathLike[str] | None = None) -> Path:
+    """The config directory a command uses: ``--config-dir``, then ``$TRADE_MONITOR_CONFIG``, then
+    ``./config``, then the user config directory. A place the user named explicitly must exist (a typo
+    must not silently fall through to another config); the two implicit ones are skipped when absent."""
+    how = (
+        f"Create one with `trade-monitor init` (writes the shipped config to {user_config_dir()}), "
+        "`trade-monitor init DIR`, or pass --config-dir DIR."
+    )
+    if explicit is not None:
+        path = Path(explicit)
+        if not _is_config(path):
+            what = "has no watchlist.yaml" if path.is_dir() else "does not exist"
+            raise ConfigNotFoundError(f"config directory {path} (--config-dir) {what}. {how}")
+        return path
+    env = os.environ.get(CONFIG_ENV)
+    if env:
+        path = Path(env)
+        if not _is_config(path):
+            what = "has no watchlist.yaml" if path.is_dir() else "does not exist"
+            raise ConfigNotFoundError(f"config directory {path} (${CONFIG_ENV}) {what}. {how}")
+        return path
+    looked = [Path("config"), user_config_dir()]
+    for path in looked:
+        if _is_config(path):
+            return path
+    places = "; ".join(
+        [
+            "--config-dir (not given)",
+            f"${CONFIG_ENV} (not set)",
+            f"./config ({Path('config').resolve()}: no watchlist.yaml)",
+            f"the user config directory ({looked[1]}: no watchlist.yaml)",
+        ]
+    )
+    raise ConfigNotFoundError(f"no config found. Looked at: {places}. {how}")
+
+
+def write_shipped_config(target: Path, force: bool = False) -> list[Path]:
+    """Copy the shipped config files into ``target``; existing files are kept unless ``force``."""
+    import shutil
+
+    target.mkdir(parents=True, exist_ok=True)
+    written = []
+    for source in sorted(shipped_config_dir().glob("*.yaml")):
+        dest = target / source.name
+        if dest.exists() and not force:
+            continue
+        shutil.copyfile(source, dest)
+        written.append(dest)
+    return written
 
 
 def default_config_dir() -> Path:

@@ -22,7 +22,19 @@ def config_dir(tmp_path: Path) -> Path:
     """A private copy of the shipped config/ that a test may edit."""
     target = tmp_path / "config"
     shutil.copytree(SHIPPED_CONFIG, target)
+    offline(target)
     return target
+
+
+def offline(config_dir: Path) -> None:
+    """Tests never reach the internet: the shipped search (Google News) points at a closed local port,
+    and the first `run` does not backfill unless a test turns it on."""
+    path = config_dir / "sources.yaml"
+    text = path.read_text()
+    text = text.replace("https://news.google.com/rss/search?q={query}", "http://127.0.0.1:9/search?q={query}")
+    text = text.replace("on_first_run: true", "on_first_run: false")
+    assert "news.google.com/rss/search?q={query}" not in text and "on_first_run: false" in text
+    path.write_text(text)
 
 
 def write_sources(config_dir: Path, sources: list[tuple[str, str, bool]]) -> None:
