@@ -15,6 +15,7 @@ from pathlib import Path
 import feedparser
 import httpx
 import pytest
+from sqlmodel import col, select
 
 from monitor.cli import main
 from monitor.config import load_config
@@ -205,7 +206,7 @@ def test_export_atom_uses_the_base_url_and_drops_script_links(tmp_path: Path) ->
         from monitor.store import EvidenceRow, StatusChangeRow
 
         with store.session() as s:
-            hostile = s.query(EvidenceRow).filter(EvidenceRow.link.startswith("java")).one()  # type: ignore[union-attr]
+            hostile = s.exec(select(EvidenceRow).where(col(EvidenceRow.link).startswith("java"))).one()
             s.add(
                 StatusChangeRow(
                     commitment_id="cn-rare-earths", from_status="pending", to_status="broken",
