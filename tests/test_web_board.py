@@ -376,3 +376,12 @@ async def test_overview_pages_through_many_commitments(tmp_path: Path) -> None:
     # Two China commitments are hand-written and half the 250 generated: 127 in all, 27 on page 2.
     assert len(rows(china)) == 27 and 'href="/?party=China&amp;page=1"' in china
     assert len(api) == 254  # the API is not paginated
+
+
+async def test_start_up_log_names_the_feed(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+
+    caplog.set_level(logging.INFO, logger="monitor.web")
+    async for running in _serve(tmp_path):
+        line = next(r.getMessage() for r in caplog.records if r.name == "monitor.web")
+        assert running.url in line and "/changes.atom" in line and "/api" in line
