@@ -18,7 +18,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 from monitor.config import Commitment, Config
 from monitor.store import CommitmentRow, EvidenceRow, StatusChangeRow, Store, as_utc, utcnow
@@ -264,6 +264,7 @@ def _xml_text(value: str) -> str:
 
 DEFAULT_BASE_URL = "http://127.0.0.1:8787"
 _URL_NOISE = re.compile(r"[\x00-\x20\x7f-\x9f]")
+_WEB_URL = re.compile(r"https?://[^/?#\\]+", re.IGNORECASE)  # a scheme we allow and a host
 
 
 def web_link(value: str | None) -> str | None:
@@ -274,11 +275,7 @@ def web_link(value: str | None) -> str | None:
     `` javascript:`` are refused like ``javascript:`` itself.
     """
     cleaned = _URL_NOISE.sub("", value or "")
-    try:
-        parts = urlsplit(cleaned)
-    except ValueError:
-        return None
-    return cleaned if parts.scheme.lower() in ("http", "https") and parts.netloc else None
+    return cleaned if _WEB_URL.match(cleaned) else None
 
 
 def commitment_url(base_url: str, commitment_id: str) -> str:
