@@ -316,6 +316,7 @@ def to_atom(
 
     base = base_url.rstrip("/")
     changes = store.recent_changes(limit)
+    links = store.evidence_link_map([i for c in changes for i in c.evidence_id_list])
     titles = {c.id: c.title for c in config.commitments}
     feed = ET.Element(f"{{{atom}}}feed")
     add(feed, "id", f"{base}/changes.atom")
@@ -333,7 +334,7 @@ def to_atom(
         add(entry, "title", f"{title}: {words}")
         add(entry, "updated", _iso(change.at))
         add(entry, "link", rel="alternate", type="text/html", href=commitment_url(base, change.commitment_id))
-        for link in store.evidence_links(change.evidence_id_list)[:5]:
+        for link in [links[i] for i in change.evidence_id_list if i in links][:5]:
             safe = web_link(link)
             if safe:
                 add(entry, "link", rel="related", href=safe)

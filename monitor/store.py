@@ -521,6 +521,16 @@ class Store:
             row = s.exec(select(StatusChangeRow).order_by(col(StatusChangeRow.id).desc())).first()
             return row.id or 0 if row else 0
 
+    def evidence_link_map(self, ids: Sequence[int]) -> dict[int, str]:
+        """Evidence id to link for many ids in one query (links that are empty are left out)."""
+        if not ids:
+            return {}
+        with self.session() as s:
+            rows = s.exec(
+                select(EvidenceRow.id, EvidenceRow.link).where(col(EvidenceRow.id).in_(set(ids)))
+            ).all()
+        return {int(i): link for i, link in rows if i is not None and link}
+
     def evidence_links(self, ids: Sequence[int]) -> list[str]:
         if not ids:
             return []
