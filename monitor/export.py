@@ -18,7 +18,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 from monitor.config import Commitment, Config
 from monitor.store import CommitmentRow, EvidenceRow, StatusChangeRow, Store, as_utc, utcnow
@@ -264,6 +264,7 @@ def _xml_text(value: str) -> str:
 
 DEFAULT_BASE_URL = "http://127.0.0.1:8787"
 _URL_NOISE = re.compile(r"[\x00-\x20\x7f-\x9f]")
+_WEB_URL = re.compile(r"https?://[^/?#\\]+", re.IGNORECASE)  # a scheme we allow and a host
 
 
 def web_link(value: str | None) -> str | None:
@@ -274,11 +275,7 @@ def web_link(value: str | None) -> str | None:
     `` javascript:`` are refused like ``javascript:`` itself.
     """
     cleaned = _URL_NOISE.sub("", value or "")
-    try:
-        parts = urlsplit(cleaned)
-    except ValueError:
-        return None
-    return cleaned if parts.scheme.lower() in ("http", "https") and parts.netloc else None
+    return cleaned if _WEB_URL.match(cleaned) else None
 
 
 def commitment_url(base_url: str, commitment_id: str) -> str:
@@ -319,6 +316,7 @@ def to_atom(
 
     base = base_url.rstrip("/")
     changes = store.recent_changes(limit)
+    links = store.evidence_link_map([i for c in changes for i in c.evidence_id_list])
     titles = {c.id: c.title for c in config.commitments}
     feed = ET.Element(f"{{{atom}}}feed")
     add(feed, "id", f"{base}/changes.atom")
@@ -336,7 +334,7 @@ def to_atom(
         add(entry, "title", f"{title}: {words}")
         add(entry, "updated", _iso(change.at))
         add(entry, "link", rel="alternate", type="text/html", href=commitment_url(base, change.commitment_id))
-        for link in store.evidence_links(change.evidence_id_list)[:5]:
+        for link in [links[i] for i in change.evidence_id_list if i in links][:5]:
             safe = web_link(link)
             if safe:
                 add(entry, "link", rel="related", href=safe)

@@ -485,24 +485,33 @@ class Store:
             ).all()
             return list(changes), list(evidence)
 
+    def statuses(self) -> dict[str, str]:
+        """Each live commitment's status and nothing else: what a board filters and counts on."""
+        with self.session() as s:
+            found = s.exec(
+                select(CommitmentRow.id, CommitmentRow.status).where(CommitmentRow.archived == False)  # noqa: E712
+            ).all()
+        return dict(found)
+
     def board_state(
-        self, evidence_for: Sequence[str] | None = None
+        self, only: Sequence[str] | None = None
     ) -> tuple[dict[str, CommitmentRow], dict[str, list[EvidenceRow]]]:
         """Every live commitment row and all evidence by commitment, for boards that show them all.
 
         Read as plain result rows rather than ORM objects: they carry the same attribute names, and
         skipping the model machinery makes 1,000 commitments load in tens of milliseconds instead of
-        hundreds. Read-only: do not add them to a session. ``evidence_for`` limits the evidence read to
-        those commitments (a page of the board).
+        hundreds. Read-only: do not add them to a session. ``only`` limits what is read to those
+        commitments (a page of the board).
         """
         from sqlalchemy import select as core_select
 
         tables = SQLModel.metadata.tables
         with self.session() as s:
             conn = s.connection()
-            commitments = conn.execute(
-                core_select(tables["commitment"]).where(tables["commitment"].c.archived == False)  # noqa: E712
-            ).all()
+            live = core_select(tables["commitment"]).where(tables["commitment"].c.archived == False)  # noqa: E712
+            if only is not None:
+                live = live.where(tables["commitment"].c.id.in_(list(only)))
+            commitments = conn.execute(live).all()
             evidence = conn.execute(
                 core_select(tables["evidence"]).order_by(
                     tables["evidence"].c.published, tables["evidence"].c.id
@@ -550,6 +559,16 @@ class Store:
         with self.session() as s:
             row = s.exec(select(StatusChangeRow).order_by(col(StatusChangeRow.id).desc())).first()
             return row.id or 0 if row else 0
+
+    def evidence_link_map(self, ids: Sequence[int]) -> dict[int, str]:
+        """Evidence id to link for many ids in one query (links that are empty are left out)."""
+        if not ids:
+            return {}
+        with self.session() as s:
+            rows = s.exec(
+                select(EvidenceRow.id, EvidenceRow.link).where(col(EvidenceRow.id).in_(set(ids)))
+            ).all()
+        return {int(i): link for i, link in rows if i is not None and link}
 
     def evidence_links(self, ids: Sequence[int]) -> list[str]:
         if not ids:

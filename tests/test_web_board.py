@@ -15,6 +15,7 @@ from pathlib import Path
 import feedparser
 import httpx
 import pytest
+from sqlmodel import col, select
 
 from monitor.cli import main
 from monitor.config import load_config
@@ -205,7 +206,7 @@ def test_export_atom_uses_the_base_url_and_drops_script_links(tmp_path: Path) ->
         from monitor.store import EvidenceRow, StatusChangeRow
 
         with store.session() as s:
-            hostile = s.query(EvidenceRow).filter(EvidenceRow.link.startswith("java")).one()  # type: ignore[union-attr]
+            hostile = s.exec(select(EvidenceRow).where(col(EvidenceRow.link).startswith("java"))).one()
             s.add(
                 StatusChangeRow(
                     commitment_id="cn-rare-earths", from_status="pending", to_status="broken",
@@ -375,3 +376,12 @@ async def test_overview_pages_through_many_commitments(tmp_path: Path) -> None:
     # Two China commitments are hand-written and half the 250 generated: 127 in all, 27 on page 2.
     assert len(rows(china)) == 27 and 'href="/?party=China&amp;page=1"' in china
     assert len(api) == 254  # the API is not paginated
+
+
+async def test_start_up_log_names_the_feed(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+
+    caplog.set_level(logging.INFO, logger="monitor.web")
+    async for running in _serve(tmp_path):
+        line = next(r.getMessage() for r in caplog.records if r.name == "monitor.web")
+        assert running.url in line and "/changes.atom" in line and "/api" in line

@@ -258,7 +258,7 @@ _NO_STORE = {"Cache-Control": "no-store"}
 
 
 def _json(doc: Any, status_code: int = 200) -> Response:
-    body = json.dumps(doc, ensure_ascii=False, indent=1, default=_default) + "\n"
+    body = json.dumps(doc, ensure_ascii=False, separators=(",", ":"), default=_default) + "\n"
     return Response(body, status_code, media_type="application/json", headers=_NO_STORE)
 
 

@@ -121,8 +121,8 @@ def overview_page(
 ) -> dict[str, Any]:
     """One page of the overview: filtered on the cheap fields first, so only the commitments shown get
     their full record built (a page of 1,000 rows is neither quick to build nor to read)."""
-    rows, _ = store.board_state(evidence_for=[])
-    status_of = {c.id: (rows[c.id].status if c.id in rows else "pending") for c in config.commitments}
+    known = store.statuses()
+    status_of = {c.id: known.get(c.id, "pending") for c in config.commitments}
     matched = [
         c
         for c in config.commitments
@@ -133,7 +133,7 @@ def overview_page(
     pages = max(1, -(-len(matched) // per_page))
     page = min(max(1, page), pages)
     shown = matched[(page - 1) * per_page : page * per_page]
-    _, evidence = store.board_state(evidence_for=[c.id for c in shown])
+    rows, evidence = store.board_state(only=[c.id for c in shown])
     return {
         "items": overview_from(config, rows, evidence, utcnow(), shown),
         "total": len(config.commitments),
