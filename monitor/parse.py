@@ -55,6 +55,7 @@ _SINGLE_BYTE_LABELS = re.compile(
     r"^(?:us-?ascii|ascii|iso[-_]?8859[-_]?\d+|latin[-_]?\d|l\d|(?:windows|cp)[-_]?125\d)$", re.I
 )
 _TRACKING_PARAMS = re.compile(r"^(?:utm_\w+|fbclid|gclid|mc_cid|mc_eid|ocid|cmpid|ref_src)$", re.IGNORECASE)
+_C0_AND_SPACE = "".join(map(chr, range(0x21)))
 _UNSAFE_SCHEMES = frozenset({"javascript", "data", "vbscript", "file"})
 _SY_PERIODS = {"hourly": 3600, "daily": 86400, "weekly": 604800, "monthly": 2592000, "yearly": 31536000}
 
@@ -218,7 +219,10 @@ def _summary(raw: Mapping[str, Any]) -> str:
 
 
 def _safe_link(value: object) -> str:
-    link = _CONTROL.sub("", str(value or "")).strip()
+    """A link as a browser would read it (the URL standard drops tabs and newlines anywhere, and controls
+    and spaces at the ends), refused when that reading has a script or local scheme: ``java\tscript:``
+    is ``javascript:`` to a browser."""
+    link = _CONTROL.sub("", re.sub(r"[\t\n\r]", "", str(value or ""))).strip(_C0_AND_SPACE)
     scheme = link.split(":", 1)[0].lower() if ":" in link else ""
     return "" if scheme in _UNSAFE_SCHEMES else link
 

@@ -365,3 +365,17 @@ def test_the_image_pins_its_base_and_installs_locked_dependencies_first() -> Non
         re.split(r"[<>=\[;! ]", d, maxsplit=1)[0].lower().replace("_", "-") for d in project["dependencies"]
     }
     assert wanted <= locked, f"not locked: {sorted(wanted - locked)}"
+
+
+# --- 6: a script link that a browser would run never gets into the store ------------------------------
+
+
+@pytest.mark.parametrize("link", ["java\tscript:alert(1)", "jav\nascript:alert(1)", " \x01javascript:alert(1)"])
+def test_script_links_hidden_by_whitespace_are_dropped_at_ingest(link: str) -> None:
+    body = (
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>'
+        f"<item><title>sneaky</title><link>{link}</link><guid>g1</guid></item>"
+        "</channel></rss>"
+    ).encode()
+    (entry,) = parse_feed(body).entries
+    assert entry.link == ""
