@@ -334,7 +334,8 @@ def cmd_status(args: argparse.Namespace) -> int:
             for record in records:
                 sys.stdout.write(json.dumps(record) + "\n")
         else:
-            _table([list(STATUS_HEADERS), *(list(r.values()) for r in records)], sys.stdout)
+            cells = ([v if v is not None else "-" for v in r.values()] for r in records)
+            _table([list(STATUS_HEADERS), *cells], sys.stdout)
     finally:
         store.close()
     return 0

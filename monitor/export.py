@@ -130,7 +130,7 @@ STATUS_KEYS = tuple(h.lower().replace(" ", "_").replace("/", "_") for h in STATU
 class StatusLine:
     """One commitment's `status` record, and the evidence behind its unconfirmed and sides columns."""
 
-    record: dict[str, str]
+    record: dict[str, str | None]
     waiting: EvidenceRow | None
     positions: dict[str, EvidenceRow]
 
@@ -166,11 +166,13 @@ def status_lines(
             sides = f"{sides}; " if sides else ""
             sides += f"stated by {'/'.join(c.stated_by)} only"
         values = [c.id, status, since, last, dates, progress, note, sides or "-"]
-        out.append(StatusLine(dict(zip(STATUS_KEYS, values, strict=True)), waiting, positions))
+        # "-" is how the table shows "nothing"; in JSON that is null, so scripts need not know our glyph
+        record = {k: None if v == "-" else v for k, v in zip(STATUS_KEYS, values, strict=True)}
+        out.append(StatusLine(record, waiting, positions))
     return out
 
 
-def status_report(config: Config, store: Store) -> list[dict[str, str]]:
+def status_report(config: Config, store: Store) -> list[dict[str, str | None]]:
     """The `status --json` records, straight from the store."""
     rows, evidence = store.board_state()
     return [line.record for line in status_lines(config, rows, evidence)]

@@ -370,7 +370,9 @@ def test_the_image_pins_its_base_and_installs_locked_dependencies_first() -> Non
 # --- 6: a script link that a browser would run never gets into the store ------------------------------
 
 
-@pytest.mark.parametrize("link", ["java\tscript:alert(1)", "jav\nascript:alert(1)", " \x01javascript:alert(1)"])
+@pytest.mark.parametrize(
+    "link", ["java\tscript:alert(1)", "jav\nascript:alert(1)", " \x01javascript:alert(1)"]
+)
 def test_script_links_hidden_by_whitespace_are_dropped_at_ingest(link: str) -> None:
     body = (
         '<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>'
@@ -379,3 +381,21 @@ def test_script_links_hidden_by_whitespace_are_dropped_at_ingest(link: str) -> N
     ).encode()
     (entry,) = parse_feed(body).entries
     assert entry.link == ""
+
+
+# --- 13: status --json says null where the table says "-" ---------------------------------------------
+
+
+def test_status_json_uses_null_for_nothing(
+    config_dir: Path, sqlite_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    assert cli_main(["status", "--json", "--config-dir", str(config_dir), "--db", sqlite_url]) == 0
+    records = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert len(records) == 15
+    assert all("-" not in record.values() for record in records)
+    fresh = next(r for r in records if r["commitment"] == "cn-nexperia-exports")
+    assert fresh["since"] is None and fresh["last_evidence"] is None and fresh["unconfirmed"] is None
+    assert cli_main(["status", "--config-dir", str(config_dir), "--db", sqlite_url]) == 0
+    assert " - " in capsys.readouterr().out  # the table still shows a dash
