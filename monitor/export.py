@@ -134,6 +134,10 @@ class StatusLine:
     waiting: EvidenceRow | None
     positions: dict[str, EvidenceRow]
 
+    @property
+    def status(self) -> str:
+        return str(self.record["status"])
+
 
 def status_lines(
     config: Config,

@@ -93,7 +93,7 @@ def overview_from(
                 "title": c.title,
                 "party": c.party,
                 "category": c.category,
-                "status_word": STATUS_WORDS.get(status["status"], status["status"]),
+                "status_word": STATUS_WORDS.get(line.status, line.status),
                 "key_date_kind": kind,
                 "key_date": _iso(day),
                 "countdown": countdown(day, now.date()),
