@@ -392,8 +392,8 @@ def find_dates(sentence: str, published: dt.date | None) -> list[_DateHit]:
 BUSHELS_PER_MMT_SOY = 36.744e6  # 1 metric ton of soybeans = 36.744 bushels
 _NUM = r"(\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)"
 _QTY_RE = re.compile(
-    _NUM + r"\s*(million|mln|m|billion|bn|thousand|k)?\s*"
-    r"(?:(?:metric|short)\s+)?(mmt|mt|tonnes|tonne|tons|ton|t|bushels|bu)\b\.?",
+    _NUM + r"[\s-]*(million|mln|m|billion|bn|thousand|k)?[\s-]*"
+    r"(?:(?:metric|short)[\s-]+)?(mmt|mt|tonnes|tonne|tons|ton|t|bushels|bu)\b\.?",
     re.I,
 )
 _WORD_NUMS = {
@@ -734,7 +734,7 @@ _MODE_CUES: dict[str, tuple[_Cue, ...]] = {
         ),
         (
             r"\b(met|meets|reached|reaches|hit|hits|fulfill?(?:ed|s)?|completed|completes|achieved|"
-            r"exceeded|surpassed) "
+            r"exceeded|surpassed|enough (?:\S+ ){0,4}?to (?:meet|satisfy|fill|reach|cover)) "
             r"(?:\S+ ){0,7}?(?:target|pledge|commitment|goal|quota|promise)\b",
             "fulfilled",
             0.8,
@@ -834,7 +834,9 @@ _MODE_CUES: dict[str, tuple[_Cue, ...]] = {
     ),
     "visit": _cues(
         (
-            r"\b(arrived|arrives|landed|lands|touched down|visited|was in Beijing|is in Beijing|"
+            r"\b(arrived|arrives|landed|lands|touched down|touches down|visited|was in Beijing|is in Beijing|"
+            r"reached (?:Beijing|Washington|China|the United States)|"
+            r"concluded (?:\w+ ){0,2}(?:meetings|talks|summit|visit)|"
             r"was in Washington|"
             r"is in Washington|(?:held|holds) talks in|toured|welcomed (?:\w+ ){0,4}(?:to|in)|"
             r"hosted (?:\w+ ){0,3}(?:in|at)|"
@@ -925,6 +927,13 @@ _CLAUSE_BREAK = re.compile(
 )
 _PARTIAL = re.compile(
     r"\b(partial(?:ly)?|some (?:exports|shipments|deliveries|customers)|case-by-case|limited)\b", re.I
+)
+# Background, not news: a past-perfect verb ("China had blocked exports from October 4") or an event
+# in an "after"/"since" clause ("after Beijing banned exports") tells what came before the report's event.
+_BACKGROUND = re.compile(
+    r"(?:\b(?:had|had been|had already|had earlier|had previously)\s*$|"
+    r"\b(?:after|since|following|prompted by)\s+(?:\S+\s+){0,4}$)",
+    re.I,
 )
 _SAID = re.compile(r"\b(said|says|told|announced|stated|confirmed)\b", re.I)
 
@@ -1319,9 +1328,30 @@ class EvidenceEngine:
 
     _TRAVEL = re.compile(
         r"\b(visit(?:s|ed|ing)?|trip|travel(?:s|led|ed|ing)?|arriv(?:e|es|ed|al|ing)|land(?:s|ed)|tour|"
-        r"state visit|go|going|head(?:s|ed|ing)?)\b",
+        r"state visit|go|going|head(?:s|ed|ing)?|reach(?:ed|es)|touch(?:es|ed)? down|"
+        r"summits?|talks|meetings?)\b",
         re.I,
     )
+    # Both leaders take part in a summit, talks or a meeting: the host is there as much as the guest, so
+    # only the place decides ("Xi and Trump concluded meetings in Beijing" is the Beijing visit).
+    _JOINT = re.compile(r"summits?|talks|meetings?", re.I)
+
+    @staticmethod
+    def _meeting_at(
+        sentence: str, tm: re.Match[str], places: list[tuple[int, str]], dest_terms: set[str]
+    ) -> bool:
+        """A meeting held at the destination: "summit in Beijing", "meetings in the Chinese capital", or
+        "his Beijing summit" (the place just before the word), not "before meeting Chinese President"."""
+        for pos, k in places:
+            if k not in dest_terms:
+                continue
+            if pos >= tm.end() and re.fullmatch(
+                r"\s+(?:[\w'-]+\s+){0,4}?(?:in|at)\s+(?:the\s+)?", sentence[tm.end() : pos]
+            ):
+                return True
+            if pos < tm.start() and re.fullmatch(r"[\w'-]+(?:\s+[\w'-]+)?\s+", sentence[pos : tm.start()]):
+                return True
+        return False
 
     def _traveller_ok(self, cc: _Compiled, doc: _Doc, sents: tuple[int, ...]) -> bool:
         """Who travels where. In "Trump invited Xi to visit Washington" the visitor is Xi (the leader named
@@ -1356,6 +1386,12 @@ class EvidenceEngine:
                 before_place = [k for pos, k in places if tm.start() - 25 <= pos < tm.start()]
                 if not after and before_place and dest_terms and before_place[-1] not in dest_terms:
                     continue  # "a Washington visit" names the destination before the word
+                if self._JOINT.fullmatch(tm.group(0)):
+                    if any(k in cc.aliases for _, k in leaders) and self._meeting_at(
+                        sentence, tm, places, dest_terms
+                    ):
+                        return True
+                    continue
                 before = [k for pos, k in leaders if pos < tm.start()]
                 if before and re.search(r"\b(?:his|her)\s+(?:\w+\s+)?$", sentence[: tm.start()], re.I):
                     before = before[:1]  # "Trump met Xi ..., the second day of his state visit": the subject
@@ -1441,6 +1477,9 @@ class EvidenceEngine:
         candidates.sort(key=lambda t: -t[0])
         best: tuple[float, _Cue, re.Match[str]] | None = candidates[0] if candidates else None
         quantity = self._quantity(cc, sentence)
+        if quantity is not None and not self._in_period(cc, sentence, doc.published):
+            notes.append("the quantity is dated before the commitment's period: not evidence for it")
+            quantity = None
         confidence = 0.5
         signal: Signal = "mention"
         cue_text = ""
@@ -1528,6 +1567,17 @@ class EvidenceEngine:
                     signal, confidence = "mention", 0.5
                 elif signal in ("broken", "delayed", "extended"):
                     confidence -= 0.15
+            if signal != "mention" and _BACKGROUND.search(window):
+                notes.append("background in the past perfect or an 'after' clause: not fresh news")
+                signal, confidence = "mention", 0.45
+            if (
+                signal == "broken"
+                and cc.mode in ("measure", "suspension")
+                and self._removes_measure(sentence, m)
+            ):
+                # "orders cancelling the fentanyl tariff": removing the measure is the promise kept
+                notes.append("the cue removes the measure itself, which is what was promised: progress")
+                signal, confidence = "progress", 0.65
             cue_clause = clauses[_clause_of(clauses, m.start())]
             earlier = [
                 d
@@ -1848,6 +1898,30 @@ class EvidenceEngine:
             return None
         cum = [q for q in qs if q.cumulative]
         return max(cum or qs, key=lambda q: q.value)
+
+    @staticmethod
+    def _removes_measure(sentence: str, m: re.Match[str]) -> bool:
+        """A reversal cue whose object is the measure (tariff, fee, control), not the relief (the cut,
+        the suspension, the deal): cancelling a tariff is the cut, cancelling the cut is the reversal."""
+        if not re.match(r"cancel|revok|scrap|abandon|call|tore|tear|lift|remov", m.group(0), re.I):
+            return False  # "reinstated", "reimposed": the measure is back, a reversal
+        after = sentence[m.end() : m.end() + 60]
+        obj = re.match(
+            rf"\s+(?:\S+\s+){{0,4}}?({_SUSP_NOUNS}|cuts?|reductions?|{_MEASURE_NOUNS})\b", after, re.I
+        )
+        return obj is not None and re.fullmatch(_MEASURE_NOUNS, obj.group(1), re.I) is not None
+
+    @staticmethod
+    def _in_period(cc: _Compiled, sentence: str, published: dt.date | None) -> bool:
+        """A quantity counts toward a target only inside the commitment's period: a report published
+        before the period opens, or a figure for a year (or season) that ended before the promise was
+        made ("nearly 27 million tons in 2024", "2019-2020 imports"), is history, not progress."""
+        c = cc.commitment
+        start = c.effective or c.announced
+        if published is not None and published < start:
+            return False
+        years = [int(y) for y in re.findall(r"\b((?:19|20)\d\d)\b", sentence)]
+        return not years or max(years) >= c.announced.year
 
     # -- family disambiguation (the 2025 and the 2026 soybean pledges share their words)
 
