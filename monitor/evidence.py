@@ -61,6 +61,7 @@ __all__ = [
     "extract_quantities",
     "format_explanations",
     "load_labelled",
+    "read_published",
     "score_reports",
 ]
 
@@ -80,6 +81,32 @@ class Report:
     # Whether the report comes from a government source, as the config decides (official feeds and
     # domains); None leaves it to a guess from the link and source name (for `match` on bare reports).
     official: bool | None = None
+    # The report carried a date that does not parse: it is never "unknown, so allowed" as evidence.
+    date_unreadable: bool = False
+
+
+def read_published(value: object) -> dt.datetime | None:
+    """A publication date, full or reduced precision ISO 8601. A month-only ``2025-10`` (the page showed
+    no day) or a year-only date reads as the last day of its period, so that it is eligible only when
+    every day it may stand for is. None for no date; ValueError for a date that does not parse."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise ValueError(f"publication date {value!r} is not a string")
+    text = value.strip()
+    reduced = re.fullmatch(r"(\d{4})(?:-(\d{2}))?", text)
+    if reduced:
+        year = int(reduced.group(1))
+        month = int(reduced.group(2) or 12)
+        if not 1 <= month <= 12:
+            raise ValueError(f"publication date {value!r}: month {month} out of range")
+        day = calendar.monthrange(year, month)[1]
+        return dt.datetime(year, month, day, tzinfo=dt.UTC)
+    try:
+        when = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError(f"publication date {value!r} is not ISO 8601") from None
+    return when if when.tzinfo else when.replace(tzinfo=dt.UTC)
 
 
 @dataclass(frozen=True)
@@ -935,6 +962,9 @@ _BACKGROUND = re.compile(
     r"\b(?:after|since|following|prompted by)\s+(?:\S+\s+){0,4}$)",
     re.I,
 )
+# The coverage of a deal runs for a couple of days after it is announced (30 Oct - 1 Nov for a 30 Oct
+# deal): what it states is the promise, not its implementation.
+_ANNOUNCEMENT_COVERAGE = dt.timedelta(days=2)
 _SAID = re.compile(r"\b(said|says|told|announced|stated|confirmed)\b", re.I)
 
 # Google News and many aggregators append " - Publisher" (or " | Publisher") to every title. Left in, the
@@ -1741,7 +1771,7 @@ class EvidenceEngine:
             signal != "mention"
             and cc.mode in ("suspension", "measure", "enforcement")
             and doc.published is not None
-            and doc.published <= cc.commitment.announced
+            and doc.published <= cc.commitment.announced + _ANNOUNCEMENT_COVERAGE
             and not (
                 signal == "progress"
                 and any(d.date > doc.published for d in find_dates(sentence, doc.published))
@@ -1980,6 +2010,8 @@ class EvidenceEngine:
 
     def match(self, report: Report) -> list[Match]:
         """The matches for one report: only commitments whose aliases occur are examined."""
+        if report.date_unreadable:
+            return []
         doc = self._scan(report)
         candidates: set[int] = set()
         for h in doc.hits_by_sentence:
@@ -1992,6 +2024,11 @@ class EvidenceEngine:
     def explain(self, report: Report) -> list[Explanation]:
         """One explanation per commitment on the watchlist, matched or not, with the reasons."""
         doc = self._scan(report)
+        if report.date_unreadable:
+            return [
+                Explanation(c.id, False, ["the publication date does not parse: never evidence"])
+                for c in self.commitments
+            ]
         return self._judge(doc, list(range(len(self._compiled))), explain=True)
 
     def _judge(self, doc: _Doc, indices: list[int], explain: bool) -> list[Explanation]:
@@ -2202,13 +2239,10 @@ class LabelledReport:
 
 
 def _parse_dt(value: object) -> dt.datetime | None:
-    if not isinstance(value, str) or not value:
-        return None
     try:
-        d = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+        return read_published(value)
     except ValueError:
         return None
-    return d if d.tzinfo else d.replace(tzinfo=dt.UTC)
 
 
 def load_labelled(path: str | Path) -> list[LabelledReport]:
