@@ -384,7 +384,9 @@ class Tracker:
                         .where(EvidenceRow.commitment_id == commitment.id)
                         .where(col(EvidenceRow.quantity_value) >= target.value)
                     ).all()
-                    if abs((as_utc(r.published) or at) - at) <= window
+                    # each supporting report must itself state a cumulative amount at the target: a
+                    # restated pledge ("25 million tons a year") corroborates nothing
+                    if r.quantity_cumulative and abs((as_utc(r.published) or at) - at) <= window
                 ],
                 "fulfilled",
             )
