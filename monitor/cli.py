@@ -30,7 +30,7 @@ from monitor.config import (
     write_shipped_config,
 )
 from monitor.errors import ConfigError, NotAFeedError, TradeMonitorError
-from monitor.evidence import EvidenceEngine, Report
+from monitor.evidence import EvidenceEngine, Report, read_published
 from monitor.store import Store, as_utc, default_db_url, redact_db_url, utcnow
 
 log = logging.getLogger("monitor.cli")
@@ -164,11 +164,16 @@ def cmd_match(args: argparse.Namespace) -> int:
         except ValueError as exc:
             out.write(json.dumps({"id": None, "matches": [], "error": f"line {number}: {exc}"}) + "\n")
             continue
+        try:  # reduced precision ("2025-10") is the last day of its month; unreadable is never evidence
+            published, unreadable = read_published(doc.get("published")), False
+        except ValueError:
+            published, unreadable = None, True
         report = Report(
             id=str(doc.get("id", "")),
             title=str(doc.get("title") or ""),
             summary=str(doc.get("summary") or ""),
-            published=_parse_when(doc.get("published")),
+            published=published,
+            date_unreadable=unreadable,
             link=str(doc.get("link") or ""),
             source=str(doc.get("source") or ""),
             # a link on a configured government domain is official; otherwise the engine judges by name

@@ -386,6 +386,9 @@ class Tracker:
         if reached >= 100 and row.status in ALLOWED_FROM["fulfilled"]:
             start, end = self._window(session, row, "fulfilled", at)
             figures = window_evidence(session, commitment.id, "", 0.0, start, end, min_quantity=target.value)
+            # each supporting report must itself state a cumulative amount at the target: a restated
+            # pledge ("25 million tons a year") corroborates nothing
+            figures = [r for r in figures if r.quantity_cumulative]
             support = self._originals_only(session, figures, 0.0, start)
             publishers, official = story_publishers(support)
             if official or len(publishers) >= self.policy.min_independent_publishers:

@@ -18,6 +18,7 @@ from monitor.evidence import (
     explain_text,
     extract_quantities,
     find_dates,
+    read_published,
     strip_aggregator_suffix,
 )
 
@@ -518,3 +519,79 @@ def test_generic_trade_truce_is_not_the_reciprocal_tariff(engine: EvidenceEngine
         "2025-11-03",
     )
     assert "us-reciprocal-tariff-truce" in got
+
+
+def test_reduced_precision_dates_read_as_the_end_of_their_period() -> None:
+    assert read_published("2025-10") == dt.datetime(2025, 10, 31, tzinfo=dt.UTC)
+    assert read_published("2026-02") == dt.datetime(2026, 2, 28, tzinfo=dt.UTC)
+    assert read_published("2025") == dt.datetime(2025, 12, 31, tzinfo=dt.UTC)
+    assert read_published("2025-11-10T12:00:00Z") == dt.datetime(2025, 11, 10, 12, tzinfo=dt.UTC)
+    assert read_published(None) is None
+    with pytest.raises(ValueError, match="not ISO 8601"):
+        read_published("last Tuesday")
+    with pytest.raises(ValueError, match="month 13"):
+        read_published("2025-13")
+
+
+def test_an_unreadable_date_is_never_evidence(engine: EvidenceEngine) -> None:
+    title = "China's soybean purchases reach 12 million metric tons, meeting the pledge"
+    dated = Report("a", title, "", when("2026-01-20"))
+    assert engine.match(dated)
+    undated = Report("b", title, "", None, date_unreadable=True)
+    assert engine.match(undated) == []
+    assert all(not e.matched for e in engine.explain(undated))
+
+
+def test_a_month_only_date_before_the_deal_is_not_evidence(engine: EvidenceEngine) -> None:
+    text = "USTR extends China Section 301 exclusions"
+    august = read_published("2025-08")
+    assert engine.match(Report("a", text, "", august)) == []
+
+
+def test_a_quantity_from_before_the_period_is_history(engine: EvidenceEngine) -> None:
+    got = run(
+        engine,
+        "China and US soybeans",
+        "US soybean exports to China totalled nearly 27 million metric tons in 2024, the report says.",
+        "2025-11-05",
+    )
+    assert "cn-soybean-purchases-2026" not in got or got["cn-soybean-purchases-2026"].signal == "mention"
+    assert "cn-soybean-purchases-2025" not in got or got["cn-soybean-purchases-2025"].signal != "fulfilled"
+
+
+def test_past_perfect_background_is_not_a_reversal(engine: EvidenceEngine) -> None:
+    got = run(
+        engine,
+        "First Nexperia chips reach carmakers",
+        "China had blocked exports of Nexperia products from October 4.",
+        "2025-11-10",
+    )
+    assert got.get("cn-nexperia-exports") is None or got["cn-nexperia-exports"].signal != "broken"
+
+
+def test_cancelling_the_tariff_is_the_cut_not_a_reversal(engine: EvidenceEngine) -> None:
+    got = run(
+        engine,
+        "White House issues orders",
+        "The White House issued an executive order on the 4th cancelling the 10% fentanyl tariff on Chinese "
+        "goods from 10 November 2025.",
+        "2025-11-05",
+    )
+    assert got["us-fentanyl-tariff-cut"].signal != "broken"
+
+
+def test_a_summit_held_in_beijing_is_the_visit(engine: EvidenceEngine) -> None:
+    got = run(
+        engine,
+        "Beijing summit ends with a new framework",
+        "Xi Jinping and Donald Trump concluded meetings in Beijing on May 15, 2026.",
+        "2026-05-15",
+    )
+    assert got["trump-beijing-visit"].signal == "fulfilled"
+    elsewhere = run(
+        engine,
+        "G2 talk",
+        "Trump spoke of a G2 before meeting Chinese President Xi Jinping in Busan.",
+        "2026-01-07",
+    )
+    assert "trump-beijing-visit" not in elsewhere
