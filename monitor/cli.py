@@ -452,8 +452,11 @@ def cmd_db(args: argparse.Namespace) -> int:
     finally:
         engine.dispose()
     head = schema.head_revision()
-    state = "up to date" if current == head else f"needs `trade-monitor db upgrade` to {head}"
-    print(f"schema revision {current or 'none (empty database)'}: {state}")
+    if current is None:
+        print(f"schema revision none: an empty database (any command creates the schema at {head})")
+    else:
+        state = "up to date" if current == head else f"needs `trade-monitor db upgrade` to {head}"
+        print(f"schema revision {current}: {state}")
     return 0
 
 

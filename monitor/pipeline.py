@@ -257,6 +257,7 @@ class Monitor:
         if source_row is not None:
             source_row.entries_seen += outcome.new_entries
             session.add(source_row)
+        session.flush()  # one flush for the document's evidence: the tracker needs their ids
         self._act_on(session, outcome, new_evidence, fetched_at, source.name)
         return outcome
 
@@ -326,7 +327,6 @@ class Monitor:
                 continue
             ev = self._evidence_row(ev, source, row, m, published)
             session.add(ev)
-            session.flush()
             out.append(ev)
         return out
 
@@ -400,6 +400,7 @@ class Monitor:
                 new_evidence += self._evidence_for(
                     session, source, stored, as_utc(entry.fetched_at) or now, only=wanted
                 )
+            session.flush()
             self._act_on(session, outcome, new_evidence, now, "")
         return outcome
 

@@ -12,17 +12,17 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from alembic.config import Config as AlembicConfig
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import inspect
-from sqlalchemy.engine import Connection
-
-from monitor.errors import StorageError
-
 # Alembic reports each step at INFO; `db upgrade` prints its own summary, and every other command would
-# otherwise start with a dozen lines about plugins.
+# otherwise start with a dozen lines about plugins (logged while alembic is imported, so set first).
 logging.getLogger("alembic").setLevel(logging.WARNING)
+
+from alembic.config import Config as AlembicConfig  # noqa: E402
+from alembic.runtime.migration import MigrationContext  # noqa: E402
+from alembic.script import ScriptDirectory  # noqa: E402
+from sqlalchemy import inspect  # noqa: E402
+from sqlalchemy.engine import Connection  # noqa: E402
+
+from monitor.errors import StorageError  # noqa: E402
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 BASELINE = "0001"  # the schema of 0.1.0, which had no alembic_version table
