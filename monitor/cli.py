@@ -31,7 +31,7 @@ from monitor.config import (
 )
 from monitor.errors import ConfigError, NotAFeedError, TradeMonitorError
 from monitor.evidence import EvidenceEngine, Report, read_published
-from monitor.store import Store, as_utc, default_db_url, redact_db_url, utcnow
+from monitor.store import Store, as_utc, default_db_url, make_engine, redact_db_url, utcnow
 
 log = logging.getLogger("monitor.cli")
 Handler = Callable[[argparse.Namespace], int]
@@ -467,6 +467,36 @@ def cmd_init(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_db(args: argparse.Namespace) -> int:
+    """`db upgrade` runs the schema migrations a database lacks; `db current` shows its revision."""
+    from monitor.store import schema
+
+    url = _db(args)
+    if args.action == "upgrade":
+        store = Store(url, migrate=True)
+        store.close()
+        head = schema.head_revision()
+        before, after = store.migrated or (head, head)
+        if before == after:
+            print(f"database {redact_db_url(url)} is up to date (schema revision {after})")
+        else:
+            print(f"database {redact_db_url(url)} upgraded: schema revision {before or 'none'} -> {after}")
+        return 0
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            current = schema.current_revision(conn)
+    finally:
+        engine.dispose()
+    head = schema.head_revision()
+    if current is None:
+        print(f"schema revision none: an empty database (any command creates the schema at {head})")
+    else:
+        state = "up to date" if current == head else f"needs `trade-monitor db upgrade` to {head}"
+        print(f"schema revision {current}: {state}")
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from monitor.demo import run_demo
 
@@ -831,6 +861,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("poll", cmd_poll, "poll the sources that are due once, deliver alerts, and exit", db=True)
     p.add_argument("--once", action="store_true", help="poll once and exit (required)")
     p.add_argument("--all", action="store_true", help="poll every enabled source, due or not")
+    p = command(
+        "db", cmd_db, "database schema: `db upgrade` migrates an older database, keeping every row", db=True
+    )
+    p.add_argument(
+        "action",
+        choices=["upgrade", "current"],
+        help="upgrade: run missing migrations; current: show revision",
+    )
     command("check-config", cmd_check_config, "validate the config directory without running")
     p = command(
         "status", cmd_status, "show each commitment's status, since when, last evidence and dates", db=True

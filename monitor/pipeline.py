@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from sqlmodel import Session, col, select
 
-from monitor.config import Config
+from monitor.config import Config, Source
 from monitor.delivery import Alerter
 from monitor.errors import NotAFeedError
 from monitor.evidence import EvidenceEngine, Match, Report
@@ -123,6 +123,7 @@ class Monitor:
         self._pinned = threading.local()
         self._pins: dict[int, int] = {}  # id(judgement) -> transactions judging with it right now
         self._pins_changed = threading.Condition()
+        self._by_name: tuple[Config, dict[str, Source]] | None = None
         self.apply_config(config)
 
     def apply_config(self, config: Config) -> list[str]:
@@ -256,6 +257,7 @@ class Monitor:
         if source_row is not None:
             source_row.entries_seen += outcome.new_entries
             session.add(source_row)
+        session.flush()  # one flush for the document's evidence: the tracker needs their ids
         self._act_on(session, outcome, new_evidence, fetched_at, source.name)
         return outcome
 
@@ -325,7 +327,6 @@ class Monitor:
                 continue
             ev = self._evidence_row(ev, source, row, m, published)
             session.add(ev)
-            session.flush()
             out.append(ev)
         return out
 
@@ -399,6 +400,7 @@ class Monitor:
                 new_evidence += self._evidence_for(
                     session, source, stored, as_utc(entry.fetched_at) or now, only=wanted
                 )
+            session.flush()
             self._act_on(session, outcome, new_evidence, now, "")
         return outcome
 
@@ -451,9 +453,17 @@ class Monitor:
             return "error"
         return result.outcome
 
+    def _sources_by_name(self) -> dict[str, Source]:
+        """sources.yaml by name, built once per config (a scan per poll is quadratic at 10,000 feeds)."""
+        config = self.config
+        cached = self._by_name
+        if cached is None or cached[0] is not config:
+            cached = self._by_name = (config, {c.name: c for c in config.sources.sources})
+        return cached[1]
+
     def _bounds(self, row: SourceRow) -> tuple[float, float]:
         """The source's min and max poll intervals: its own in sources.yaml, else the defaults."""
-        configured = next((c for c in self.config.sources.sources if c.name == row.name), None)
+        configured = self._sources_by_name().get(row.name)
         defaults = self.config.sources.defaults
         return (
             (configured and configured.min_interval) or defaults.min_interval,

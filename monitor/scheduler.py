@@ -80,6 +80,7 @@ class PollPool:
         polled: set[int] = set()
         self._stopping = stopping
         while not stopping.is_set():
+            self._slot_freed.clear()  # before any await: a poll ending from here on wakes the wait below
             free = self.size - len(self.tasks)
             claimed = 0
             if free > 0:
@@ -88,7 +89,8 @@ class PollPool:
                 break
             if free > 0 and claimed == free:
                 continue  # more may be due right now
-            await self._wait(stopping, free > claimed)
+            # a one-shot pass only waits for its own polls; the daemon also for the next due time
+            await self._wait(stopping, free > claimed and not once)
         return outcomes
 
     async def _claim(self, free: int, polled: set[int] | None, outcomes: list[str]) -> int:
@@ -140,7 +142,6 @@ class PollPool:
             timeout = self.idle_wait if due is None else min(self.idle_wait, (due - now).total_seconds())
             if timeout <= 0:
                 timeout = 0.05  # due but leased elsewhere a moment ago: look again shortly
-        self._slot_freed.clear()
         waiters = [asyncio.ensure_future(self._slot_freed.wait()), asyncio.ensure_future(stopping.wait())]
         try:
             await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)

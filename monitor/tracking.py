@@ -174,13 +174,15 @@ class Tracker:
     def on_evidence(self, session: Session, new: Sequence[EvidenceRow], now: dt.datetime) -> list[TrackEvent]:
         """React to freshly stored evidence (already flushed, so it has ids)."""
         events: list[TrackEvent] = []
-        for commitment_id in sorted({ev.commitment_id for ev in new} & set(self.commitments)):
-            self._row(session, commitment_id, now)  # lock in one global order, so two polls cannot deadlock
+        rows = {  # locked once each, in one global order, so two polls cannot deadlock
+            commitment_id: self._row(session, commitment_id, now)
+            for commitment_id in sorted({ev.commitment_id for ev in new} & set(self.commitments))
+        }
         for ev in sorted(new, key=lambda e: (as_utc(e.published) or now, e.id or 0)):
             commitment = self.commitments.get(ev.commitment_id)
             if commitment is None:
                 continue
-            row = self._row(session, ev.commitment_id, now)
+            row = rows[ev.commitment_id]
             at = as_utc(ev.published) or now
             if row.last_evidence_at is None or at >= (as_utc(row.last_evidence_at) or at):
                 row.last_evidence_at, row.last_evidence_link = at, ev.link

@@ -215,33 +215,6 @@ def test_replay_of_1987_reuters_stories_changes_nothing(
         store.close()
 
 
-def test_a_database_from_an_older_version_gains_new_columns(tmp_path: Path) -> None:
-    """Upgrading must not lose the user's data: missing columns are added, rows are kept."""
-    import sqlite3
-
-    path = tmp_path / "old.sqlite"
-    Store(f"sqlite:///{path}").close()
-    with sqlite3.connect(path) as conn:  # make it look like a database from before these columns existed
-        conn.execute(
-            "INSERT INTO source (name, url, configured_url, official, enabled, interval_seconds, "
-            "consecutive_failures, failure_alerted, entries_seen, polls) "
-            "VALUES ('Old feed', 'https://old.example/f', 'https://old.example/f', 0, 1, 900, 0, 0, 7, 3)"
-        )
-        conn.execute("ALTER TABLE evidence DROP COLUMN official_party")
-        conn.execute("ALTER TABLE source DROP COLUMN polls")
-        conn.execute("DROP INDEX ix_entry_story_key")
-    store = Store(f"sqlite:///{path}")
-    try:
-        row = store.source_by_name("Old feed")
-        assert row is not None and row.entries_seen == 7 and row.polls == 0
-        with sqlite3.connect(path) as conn:
-            columns = {r[1] for r in conn.execute("PRAGMA table_info(evidence)")}
-            indexes = {r[1] for r in conn.execute("PRAGMA index_list(entry)")}
-        assert "official_party" in columns and "ix_entry_story_key" in indexes
-    finally:
-        store.close()
-
-
 def test_replay_skips_only_its_own_alerts(
     tmp_path: Path, config_dir: Path, sqlite_url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -84,7 +84,8 @@ class EntryRow(SQLModel, table=True):
     content_hash: str = ""
     publisher: str = ""
     story_key: str = Field(default="", index=True)
-    canonical_link: str = ""  # computed once at insert: corroboration compares stories by it
+    # computed once at insert: corroboration compares stories by it (migration 0002)
+    canonical_link: str = Field(default="", sa_column_kwargs={"server_default": ""})
 
 
 class CommitmentRow(SQLModel, table=True):
@@ -131,7 +132,8 @@ class EvidenceRow(SQLModel, table=True):
     official_party: str | None = None
     story_key: str = ""
     link: str = ""
-    canonical_link: str = ""  # the entry's, copied at insert so corroboration never recomputes it
+    # the entry's, copied at insert so corroboration never recomputes it (migration 0002)
+    canonical_link: str = Field(default="", sa_column_kwargs={"server_default": ""})
     title: str = ""
     source_name: str = ""
     published: dt.datetime | None = None
@@ -273,20 +275,36 @@ def make_engine(url: str) -> Engine:
 class Store:
     """Sessions, schema and the queries the pipeline needs."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, migrate: bool = False) -> None:
+        """Open the database; an empty one gets the current schema. One made by an older version raises
+        `SchemaOutdated` unless ``migrate`` (`trade-monitor db upgrade`), which runs its migrations."""
+        from monitor.store import schema
+
         self.url = url
+        self.migrated: tuple[str | None, str] | None = None
         try:
             self.engine = make_engine(url)
             with self.engine.begin() as conn:
                 if self.engine.dialect.name == "postgresql":
                     # workers starting together must not race to create or alter the same tables
                     conn.execute(text("SELECT pg_advisory_xact_lock(7215033001)"))
+                if schema.is_empty(conn):
+                    SQLModel.metadata.create_all(conn)
+                    schema.stamp_head(conn)
+                elif migrate:
+                    self.migrated = schema.upgrade(conn)
+                else:
+                    schema.check_current(conn, redact_db_url(url))
+                # Tables new to the models (never columns: those need a migration) are created here.
                 SQLModel.metadata.create_all(conn)
-                add_missing_columns(conn)
         except OperationalError as exc:
+            self.engine.dispose()
             raise StorageError(f"cannot open database {redact_db_url(url)}: {exc.orig}") from exc
         except (ArgumentError, ValueError, ImportError) as exc:  # a malformed URL or an unknown driver
             raise StorageError(f"cannot use database URL {redact_db_url(url)}: {exc}") from exc
+        except StorageError:
+            self.engine.dispose()
+            raise
         self.is_postgres = self.engine.dialect.name == "postgresql"
         self._turn: contextlib.AbstractContextManager[object] = (
             contextlib.nullcontext() if self.is_postgres else threading.RLock()
@@ -670,13 +688,14 @@ class OpsStats:
     commitments: dict[str, int] = dc_field(default_factory=dict)
 
 
-def add_missing_columns(conn: Connection) -> list[str]:
-    """Bring a database made by an older version up to date by adding the columns and indexes it lacks.
+def add_missing_columns(conn: Connection, skip: frozenset[str] = frozenset()) -> list[str]:
+    """Bring a database from before versioned migrations up to the 0.1.0 schema (the baseline revision)
+    by adding the columns and indexes it lacks; ``skip`` names ("table.column" or index names) what later
+    migrations add, which they must do themselves.
 
-    Releases only ever add columns (with defaults) and indexes, so an additive step is all the migration
-    the schema needs; create_all makes missing tables but never alters existing ones. Added columns are
-    nullable, whatever the model says, since existing rows have no value to satisfy NOT NULL with.
-    Returns "table.column" names.
+    Releases up to 0.1.0 only ever added columns (with defaults) and indexes, so this additive step was
+    their whole migration. Added columns are nullable, whatever the model says, since existing rows have
+    no value to satisfy NOT NULL with. Returns "table.column" names.
     """
     from sqlalchemy import inspect
 
@@ -687,7 +706,7 @@ def add_missing_columns(conn: Connection) -> list[str]:
             continue
         present = {c["name"] for c in inspector.get_columns(table.name)}
         for column in table.columns:
-            if column.name in present:
+            if column.name in present or f"{table.name}.{column.name}" in skip:
                 continue
             kind = column.type.compile(conn.dialect)
             ddl = f'ALTER TABLE "{table.name}" ADD COLUMN "{column.name}" {kind}'
@@ -702,7 +721,7 @@ def add_missing_columns(conn: Connection) -> list[str]:
             added.append(f"{table.name}.{column.name}")
         indexes = {i["name"] for i in inspector.get_indexes(table.name)}
         for index in table.indexes:
-            if index.name not in indexes:
+            if index.name not in indexes and index.name not in skip:
                 index.create(conn, checkfirst=True)
     return added
 
