@@ -32,6 +32,7 @@ from monitor.config import (
 from monitor.errors import ConfigError, NotAFeedError, TradeMonitorError
 from monitor.evidence import EvidenceEngine, Report
 from monitor.store import Store, as_utc, default_db_url, redact_db_url, utcnow
+from monitor.tracking import UNVERIFIED
 
 log = logging.getLogger("monitor.cli")
 Handler = Callable[[argparse.Namespace], int]
@@ -272,6 +273,97 @@ def cmd_replay(args: argparse.Namespace) -> int:
     return exit_code
 
 
+# --- backfill ------------------------------------------------------------------------------------
+
+
+def _date_arg(value: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a date (use YYYY-MM-DD)") from exc
+
+
+def cmd_backfill(args: argparse.Namespace) -> int:
+    """Read each commitment's past from the search feeds; status changes as JSON lines, like replay."""
+    from monitor.backfill import Backfill
+    from monitor.fetch import Fetcher
+    from monitor.pipeline import Monitor
+
+    config = _config(args)
+    if not config.sources.search:
+        print(
+            "trade-monitor backfill: sources.yaml has no search: list to read the past from", file=sys.stderr
+        )
+        return 2
+    only = [args.commitment] if args.commitment else []
+    if args.commitment:
+        try:
+            config.commitment(args.commitment)
+        except KeyError:
+            print(
+                f"trade-monitor backfill: no commitment {args.commitment!r} in the watchlist", file=sys.stderr
+            )
+            return 2
+    store = Store(_db(args))
+    progress = progress_reporter("backfill", "windows")
+
+    def emit(change: dict[str, object]) -> None:
+        sys.stdout.write(json.dumps(change, ensure_ascii=False) + "\n")
+        sys.stdout.flush()
+
+    async def go() -> int:
+        interval = config.sources.backfill.min_host_interval
+        async with Fetcher(min_host_interval=interval, per_host_limit=1) as fetcher:
+            job = Backfill(Monitor(config, store), fetcher, on_change=emit, progress=progress)
+            summary = await job.run(args.since, args.until, only)
+        print(f"trade-monitor backfill: {summary.line()}", file=sys.stderr)
+        if summary.failed or summary.empty:
+            print(
+                "trade-monitor backfill: failed and empty windows leave their periods unverified; "
+                "run backfill again to retry the failed ones",
+                file=sys.stderr,
+            )
+        return 0 if not summary.failed else 1
+
+    try:
+        return asyncio.run(go())
+    finally:
+        store.close()
+
+
+def progress_reporter(command: str, unit: str) -> Callable[[int, int, str], None]:
+    """Progress on stderr (stdout stays clean for JSON lines): a live bar on a terminal, else a plain
+    line at most every 2 seconds and at the end."""
+    import time
+
+    if sys.stderr.isatty():
+        try:
+            from tqdm import tqdm
+        except ImportError:  # pragma: no cover - tqdm is a dependency
+            pass
+        else:
+            bar: list[Any] = []
+
+            def live(done: int, total: int, what: str) -> None:
+                if not bar:
+                    bar.append(tqdm(total=total, unit=f" {unit}", desc=command, file=sys.stderr))
+                bar[0].n = done
+                bar[0].set_postfix_str(what, refresh=True)
+                if done >= total:
+                    bar[0].close()
+
+            return live
+    last = [0.0]
+
+    def plain(done: int, total: int, what: str) -> None:
+        now = time.monotonic()
+        if done >= total or now - last[0] >= 2.0:
+            last[0] = now
+            print(f"trade-monitor {command}: {done}/{total} {unit} ({what})", file=sys.stderr, flush=True)
+
+    return plain
+
+
 def _finish_replay_alerts(store: Store, config: Config, queued: list[int], notify: bool) -> None:
     """The alerts this replay made (and only those): delivered now with --notify, else marked skipped so
     a daemon on the same database never sends them. They were made now, whatever the documents' dates,
@@ -324,9 +416,12 @@ def cmd_status(args: argparse.Namespace) -> int:
         table = [
             ["COMMITMENT", "STATUS", "SINCE", "LAST EVIDENCE", "DUE/ENDS", "PROGRESS", "UNCONFIRMED", "SIDES"]
         ]
+        unverified = 0
         for c in config.commitments:
             r = rows.get(c.id)
             status = r.status if r else "pending"
+            if r is not None and _overdue_unverified(store, c, r):
+                status, unverified = f"{status} ({UNVERIFIED})", unverified + 1
             since = f"{as_utc(r.status_since):%Y-%m-%d}" if r and r.status_since else "-"
             last = f"{as_utc(r.last_evidence_at):%Y-%m-%d}" if r and r.last_evidence_at else "-"
             dates = " / ".join(x for x in (str(c.due or ""), str(c.ends or "")) if x) or "-"
@@ -349,9 +444,38 @@ def cmd_status(args: argparse.Namespace) -> int:
                 sys.stdout.write(json.dumps(dict(zip(keys, row, strict=True))) + "\n")
         else:
             _table(table, sys.stdout)
+            if unverified:
+                sys.stdout.write(
+                    f"{unverified} commitments {UNVERIFIED}: their dates passed before watching began and "
+                    "no search has read that period yet (`trade-monitor backfill`)\n"
+                )
+            _print_backfill(store, sys.stdout)
     finally:
         store.close()
     return 0
+
+
+def _overdue_unverified(store: Store, commitment: Any, row: Any) -> bool:
+    """A date the calendar would act on, had it been witnessed (see tracking.unverified_dates)."""
+    from monitor.tracking import unverified_dates
+
+    with store.session() as session:
+        dates = unverified_dates(session, commitment, row, utcnow())
+    return any(
+        (which == "due" and row.status in ("pending", "in_progress"))
+        or (which == "ends" and row.status not in ("broken", "expired"))
+        for which, _ in dates
+    )
+
+
+def _print_backfill(store: Store, out: TextIO) -> None:
+    from monitor.backfill import progress_of
+
+    summary = progress_of(store)
+    if summary is None:
+        return
+    state = "running or interrupted; `trade-monitor backfill` resumes" if summary.todo else "finished"
+    out.write(f"backfill: {summary.line()}; {state}\n")
 
 
 def cmd_history(args: argparse.Namespace) -> int:
@@ -877,6 +1001,16 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="also run the daily deadline check at each document's time (overdue, expired)",
     )
+    p = command(
+        "backfill",
+        cmd_backfill,
+        "read each commitment's past from the search feeds (sources.yaml search:) and print each status "
+        "change as a JSON line, like replay; resumable",
+        db=True,
+    )
+    p.add_argument("--since", type=_date_arg, default=None, metavar="DATE", help="from (default: announced)")
+    p.add_argument("--until", type=_date_arg, default=None, metavar="DATE", help="to (default: today)")
+    p.add_argument("--commitment", default=None, metavar="ID", help="only this commitment")
     p = command(
         "export",
         cmd_export,
