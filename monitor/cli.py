@@ -598,8 +598,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_sources(args: argparse.Namespace) -> int:
-    """Each source's health: what an operator checks first when alerts stop coming."""
+    """Each source's health: what an operator checks first when alerts stop coming; or, with an action,
+    list, add or remove feeds in sources.yaml."""
     from monitor.pipeline import Monitor
+
+    if getattr(args, "sources_command", None):
+        from monitor.watchlist_edit import run_sources
+
+        return run_sources(args)
 
     config = _config(args)
     store = Store(_db(args))
@@ -1064,6 +1070,9 @@ def build_parser() -> argparse.ArgumentParser:
         "sources", cmd_sources, "show each source's state, last success, last error and next poll", db=True
     )
     p.add_argument("--json", action="store_true", help="one JSON object per source")
+    from monitor.watchlist_edit import register_sources
+
+    register_sources(p.add_subparsers(dest="sources_command", metavar="ACTION", required=False))
     p = command("notify", cmd_notify, "send a test message to each notification target and print each result")
     p.add_argument("action", choices=["test"], help="test: send a test message")
     p.add_argument("--tag", default=None, help="only targets carrying this tag")
