@@ -13,7 +13,7 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -211,7 +211,6 @@ def cmd_explain(args: argparse.Namespace) -> int:
 
 def cmd_eval(args: argparse.Namespace) -> int:
     """Precision, recall, F1 and signal accuracy of the engine on a labelled set."""
-    from monitor.evidence import evaluate
 
     config = _config(args)
     engine = EvidenceEngine(config.commitments, config.watchlist.category_defaults)
@@ -224,7 +223,18 @@ def cmd_eval(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    result = evaluate(engine, data, split=None if args.split == "all" else args.split)
+    from monitor.evidence import load_labelled, score_reports
+
+    split = None if args.split == "all" else args.split
+    items = [x for x in load_labelled(data) if split is None or x.split == split]
+    progress = progress_reporter("eval", "reports")
+
+    def scored() -> Iterator[tuple[Report, dict[str, Any]]]:
+        for number, x in enumerate(items, start=1):
+            yield x.report, x.labels
+            progress(number, len(items), x.report.id)
+
+    result = score_reports(engine, scored(), label=split or "all")
     sys.stdout.write(result.format(max_errors=args.errors) + "\n")
     return 0
 
@@ -243,8 +253,10 @@ def cmd_replay(args: argparse.Namespace) -> int:
     monitor = Monitor(config, store, clock=lambda: clock_value[0])
     exit_code = 0
     queued: list[int] = []  # the alerts this replay made: only these are delivered or skipped
+    progress = progress_reporter("replay", "files")
     try:
-        for name in args.files:
+        for number, name in enumerate(args.files, start=1):
+            progress(number - 1, len(args.files), name)
             path = Path(name)
             before = store.last_change_id()
             try:
@@ -267,6 +279,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
             for change in changes_as_json(store, store.changes_since(before)):
                 sys.stdout.write(json.dumps(change, ensure_ascii=False) + "\n")
             sys.stdout.flush()
+        progress(len(args.files), len(args.files), "done")
         _finish_replay_alerts(store, config, queued, notify=args.notify)
     finally:
         store.close()
@@ -333,7 +346,7 @@ def cmd_backfill(args: argparse.Namespace) -> int:
 
 def progress_reporter(command: str, unit: str) -> Callable[[int, int, str], None]:
     """Progress on stderr (stdout stays clean for JSON lines): a live bar on a terminal, else a plain
-    line at most every 2 seconds and at the end."""
+    line at most every 2 seconds and at the end. A total of 0 means "not known" (prune)."""
     import time
 
     if sys.stderr.isatty():
@@ -346,10 +359,10 @@ def progress_reporter(command: str, unit: str) -> Callable[[int, int, str], None
 
             def live(done: int, total: int, what: str) -> None:
                 if not bar:
-                    bar.append(tqdm(total=total, unit=f" {unit}", desc=command, file=sys.stderr))
+                    bar.append(tqdm(total=total or None, unit=f" {unit}", desc=command, file=sys.stderr))
                 bar[0].n = done
                 bar[0].set_postfix_str(what, refresh=True)
-                if done >= total:
+                if total and done >= total:
                     bar[0].close()
 
             return live
@@ -359,7 +372,8 @@ def progress_reporter(command: str, unit: str) -> Callable[[int, int, str], None
         now = time.monotonic()
         if done >= total or now - last[0] >= 2.0:
             last[0] = now
-            print(f"trade-monitor {command}: {done}/{total} {unit} ({what})", file=sys.stderr, flush=True)
+            count = f"{done}/{total}" if total else str(done)
+            print(f"trade-monitor {command}: {count} {unit} ({what})", file=sys.stderr, flush=True)
 
     return plain
 
@@ -850,7 +864,8 @@ def cmd_prune(args: argparse.Namespace) -> int:
     store = Store(_db(args))
     try:
         cutoff = utcnow() - dt.timedelta(seconds=args.older_than)
-        removed = store.prune_entries(cutoff)
+        progress = progress_reporter("prune", "entries removed")
+        removed = store.prune_entries(cutoff, progress=lambda n: progress(n, 0, f"batch of {n}"))
     finally:
         store.close()
     print(f"removed {removed} entries without evidence fetched before {cutoff:%Y-%m-%d %H:%M} UTC")

@@ -13,7 +13,7 @@ import datetime as dt
 import json
 import os
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from dataclasses import field as dc_field
@@ -530,7 +530,9 @@ class Store:
                 stats.commitments[status] = int(count)
         return stats
 
-    def prune_entries(self, older_than: dt.datetime, batch: int = 5000) -> int:
+    def prune_entries(
+        self, older_than: dt.datetime, batch: int = 5000, progress: Callable[[int], None] | None = None
+    ) -> int:
         """Delete entries fetched before ``older_than`` that no evidence points to; returns how many.
 
         Evidence, status changes and alerts are the record users rely on and are never pruned; an entry
@@ -554,6 +556,8 @@ class Store:
                 if ids:
                     s.exec(delete(EntryRow).where(col(EntryRow.id).in_(ids)))
             total += len(ids)
+            if progress is not None and ids:
+                progress(total)
             if len(ids) < batch:
                 return total
 
