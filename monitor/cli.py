@@ -13,7 +13,7 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -32,6 +32,7 @@ from monitor.config import (
 from monitor.errors import ConfigError, NotAFeedError, TradeMonitorError
 from monitor.evidence import EvidenceEngine, Report, read_published
 from monitor.store import Store, as_utc, default_db_url, make_engine, redact_db_url, utcnow
+from monitor.tracking import UNVERIFIED
 
 log = logging.getLogger("monitor.cli")
 Handler = Callable[[argparse.Namespace], int]
@@ -224,7 +225,6 @@ def cmd_explain(args: argparse.Namespace) -> int:
 
 def cmd_eval(args: argparse.Namespace) -> int:
     """Precision, recall, F1 and signal accuracy of the engine on a labelled set."""
-    from monitor.evidence import evaluate
 
     config = _config(args)
     engine = EvidenceEngine(config.commitments, config.watchlist.category_defaults)
@@ -237,7 +237,18 @@ def cmd_eval(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    result = evaluate(engine, data, split=None if args.split == "all" else args.split)
+    from monitor.evidence import load_labelled, score_reports
+
+    split = None if args.split == "all" else args.split
+    items = [x for x in load_labelled(data) if split is None or x.split == split]
+    progress = progress_reporter("eval", "reports")
+
+    def scored() -> Iterator[tuple[Report, dict[str, Any]]]:
+        for number, x in enumerate(items, start=1):
+            yield x.report, x.labels
+            progress(number, len(items), x.report.id)
+
+    result = score_reports(engine, scored(), label=split or "all")
     sys.stdout.write(result.format(max_errors=args.errors) + "\n")
     return 0
 
@@ -256,8 +267,10 @@ def cmd_replay(args: argparse.Namespace) -> int:
     monitor = Monitor(config, store, clock=lambda: clock_value[0])
     exit_code = 0
     queued: list[int] = []  # the alerts this replay made: only these are delivered or skipped
+    progress = progress_reporter("replay", "files")
     try:
-        for name in args.files:
+        for number, name in enumerate(args.files, start=1):
+            progress(number - 1, len(args.files), name)
             path = Path(name)
             before = store.last_change_id()
             try:
@@ -280,10 +293,103 @@ def cmd_replay(args: argparse.Namespace) -> int:
             for change in changes_as_json(store, store.changes_since(before)):
                 sys.stdout.write(json.dumps(change, ensure_ascii=False) + "\n")
             sys.stdout.flush()
+        progress(len(args.files), len(args.files), "done")
         _finish_replay_alerts(store, config, queued, notify=args.notify)
     finally:
         store.close()
     return exit_code
+
+
+# --- backfill ------------------------------------------------------------------------------------
+
+
+def _date_arg(value: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a date (use YYYY-MM-DD)") from exc
+
+
+def cmd_backfill(args: argparse.Namespace) -> int:
+    """Read each commitment's past from the search feeds; status changes as JSON lines, like replay."""
+    from monitor.backfill import Backfill
+    from monitor.fetch import Fetcher
+    from monitor.pipeline import Monitor
+
+    config = _config(args)
+    if not config.sources.search:
+        print(
+            "trade-monitor backfill: sources.yaml has no search: list to read the past from", file=sys.stderr
+        )
+        return 2
+    only = [args.commitment] if args.commitment else []
+    if args.commitment:
+        try:
+            config.commitment(args.commitment)
+        except KeyError:
+            print(
+                f"trade-monitor backfill: no commitment {args.commitment!r} in the watchlist", file=sys.stderr
+            )
+            return 2
+    store = Store(_db(args))
+    progress = progress_reporter("backfill", "windows")
+
+    def emit(change: dict[str, object]) -> None:
+        sys.stdout.write(json.dumps(change, ensure_ascii=False) + "\n")
+        sys.stdout.flush()
+
+    async def go() -> int:
+        interval = config.sources.backfill.min_host_interval
+        async with Fetcher(min_host_interval=interval, per_host_limit=1) as fetcher:
+            job = Backfill(Monitor(config, store), fetcher, on_change=emit, progress=progress)
+            summary = await job.run(args.since, args.until, only)
+        print(f"trade-monitor backfill: {summary.line()}", file=sys.stderr)
+        if summary.failed or summary.empty:
+            print(
+                "trade-monitor backfill: failed and empty windows leave their periods unverified; "
+                "run backfill again to retry the failed ones",
+                file=sys.stderr,
+            )
+        return 0 if not summary.failed else 1
+
+    try:
+        return asyncio.run(go())
+    finally:
+        store.close()
+
+
+def progress_reporter(command: str, unit: str) -> Callable[[int, int, str], None]:
+    """Progress on stderr (stdout stays clean for JSON lines): a live bar on a terminal, else a plain
+    line at most every 2 seconds and at the end. A total of 0 means "not known" (prune)."""
+    import time
+
+    if sys.stderr.isatty():
+        try:
+            from tqdm import tqdm
+        except ImportError:  # pragma: no cover - tqdm is a dependency
+            pass
+        else:
+            bar: list[Any] = []
+
+            def live(done: int, total: int, what: str) -> None:
+                if not bar:
+                    bar.append(tqdm(total=total or None, unit=f" {unit}", desc=command, file=sys.stderr))
+                bar[0].n = done
+                bar[0].set_postfix_str(what, refresh=True)
+                if total and done >= total:
+                    bar[0].close()
+
+            return live
+    last = [0.0]
+
+    def plain(done: int, total: int, what: str) -> None:
+        now = time.monotonic()
+        if done >= total or now - last[0] >= 2.0:
+            last[0] = now
+            count = f"{done}/{total}" if total else str(done)
+            print(f"trade-monitor {command}: {count} {unit} ({what})", file=sys.stderr, flush=True)
+
+    return plain
 
 
 def _finish_replay_alerts(store: Store, config: Config, queued: list[int], notify: bool) -> None:
@@ -339,11 +445,48 @@ def cmd_status(args: argparse.Namespace) -> int:
             for record in records:
                 sys.stdout.write(json.dumps(record) + "\n")
         else:
-            cells = ([v if v is not None else "-" for v in r.values()] for r in records)
+            rows = {r.id: r for r in store.commitments()}
+            unverified = 0
+            cells = []
+            for record in records:
+                cell = [v if v is not None else "-" for v in record.values()]
+                row = rows.get(str(record["commitment"]))
+                if row is not None and _overdue_unverified(store, config.commitment(row.id), row):
+                    cell[1], unverified = f"{cell[1]} ({UNVERIFIED})", unverified + 1
+                cells.append(cell)
             _table([list(STATUS_HEADERS), *cells], sys.stdout)
+            if unverified:
+                sys.stdout.write(
+                    f"{unverified} commitments {UNVERIFIED}: their dates passed before watching began and "
+                    "no search has read that period yet (`trade-monitor backfill`)\n"
+                )
+            _print_backfill(store, sys.stdout)
     finally:
         store.close()
     return 0
+
+
+def _overdue_unverified(store: Store, commitment: Any, row: Any) -> bool:
+    """A date the calendar would act on, had it been witnessed (see tracking.unverified_dates)."""
+    from monitor.tracking import unverified_dates
+
+    with store.session() as session:
+        dates = unverified_dates(session, commitment, row, utcnow())
+    return any(
+        (which == "due" and row.status in ("pending", "in_progress"))
+        or (which == "ends" and row.status not in ("broken", "expired"))
+        for which, _ in dates
+    )
+
+
+def _print_backfill(store: Store, out: TextIO) -> None:
+    from monitor.backfill import progress_of
+
+    summary = progress_of(store)
+    if summary is None:
+        return
+    state = "running or interrupted; `trade-monitor backfill` resumes" if summary.todo else "finished"
+    out.write(f"backfill: {summary.line()}; {state}\n")
 
 
 def cmd_history(args: argparse.Namespace) -> int:
@@ -509,8 +652,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_sources(args: argparse.Namespace) -> int:
-    """Each source's health: what an operator checks first when alerts stop coming."""
+    """Each source's health: what an operator checks first when alerts stop coming; or, with an action,
+    list, add or remove feeds in sources.yaml."""
     from monitor.pipeline import Monitor
+
+    if getattr(args, "sources_command", None):
+        from monitor.watchlist_edit import run_sources
+
+        return run_sources(args)
 
     config = _config(args)
     store = Store(_db(args))
@@ -755,7 +904,8 @@ def cmd_prune(args: argparse.Namespace) -> int:
     store = Store(_db(args))
     try:
         cutoff = utcnow() - dt.timedelta(seconds=args.older_than)
-        removed = store.prune_entries(cutoff)
+        progress = progress_reporter("prune", "entries removed")
+        removed = store.prune_entries(cutoff, progress=lambda n: progress(n, 0, f"batch of {n}"))
     finally:
         store.close()
     print(f"removed {removed} entries without evidence fetched before {cutoff:%Y-%m-%d %H:%M} UTC")
@@ -922,6 +1072,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="also run the daily deadline check at each document's time (overdue, expired)",
     )
     p = command(
+        "backfill",
+        cmd_backfill,
+        "read each commitment's past from the search feeds (sources.yaml search:) and print each status "
+        "change as a JSON line, like replay; resumable",
+        db=True,
+    )
+    p.add_argument("--since", type=_date_arg, default=None, metavar="DATE", help="from (default: announced)")
+    p.add_argument("--until", type=_date_arg, default=None, metavar="DATE", help="to (default: today)")
+    p.add_argument("--commitment", default=None, metavar="ID", help="only this commitment")
+    p = command(
         "export",
         cmd_export,
         "export commitments with status, progress and evidence (json, csv), deadlines (ics) or the "
@@ -980,6 +1140,9 @@ def build_parser() -> argparse.ArgumentParser:
         "sources", cmd_sources, "show each source's state, last success, last error and next poll", db=True
     )
     p.add_argument("--json", action="store_true", help="one JSON object per source")
+    from monitor.watchlist_edit import register_sources
+
+    register_sources(p.add_subparsers(dest="sources_command", metavar="ACTION", required=False))
     p = command("notify", cmd_notify, "send a test message to each notification target and print each result")
     p.add_argument("action", choices=["test"], help="test: send a test message")
     p.add_argument("--tag", default=None, help="only targets carrying this tag")

@@ -388,22 +388,33 @@ class Alerter:
         """
         out = []
         unwitnessed = [e for e in events if e.details.get("unwitnessed")]
+        # An unverified date is noted once, ever: a marker row per date (folded into its summary)
+        # keeps the daily check from repeating it, and a later summary names only new dates.
+        noted = {e.key for e in unwitnessed if e.key and _alert_exists(session, e.key)}
+        unwitnessed = [e for e in unwitnessed if e.key not in noted]
         if unwitnessed:
             lines = []
             for e in unwitnessed:
-                status = e.change.to_status if e.change else "?"
-                lines.append(f"{e.commitment.id} now {status} ({e.reason.split(' (before')[0]})")
+                status = e.change.to_status if e.change else "overdue, unverified"
+                lines.append(f"{e.commitment.id} {status} ({e.reason.split(': overdue')[0]})")
+            # keyed by the dates themselves: the daily check finding the same unread dates adds nothing
+            keys = sorted(e.key or f"change:{e.change.id if e.change else ''}" for e in unwitnessed)
             summary = self.enqueue_ops(
                 session,
-                f"unwitnessed:{now:%Y-%m-%d}:{len(unwitnessed)}:{unwitnessed[0].commitment.id}",
+                "unwitnessed:" + hashlib.sha256("|".join(keys).encode()).hexdigest()[:16],
                 f"Now watching: {len(unwitnessed)} dates had passed before monitoring began",
-                "These statuses follow the calendar alone, since no reports from before monitoring began "
-                "were read; check them and correct any with `trade-monitor set-status`: "
-                + capped_list(lines, "`trade-monitor status` lists them all"),
+                "No reports from before monitoring began were read for these, so the calendar alone does "
+                "not judge them: `trade-monitor backfill` reads that past, `trade-monitor set-status` "
+                "corrects one by hand: " + capped_list(lines, "`trade-monitor status` lists them all"),
                 now,
                 severity="info",
             )
             out += [summary] if summary is not None else []
+            for e in unwitnessed:
+                if e.key and summary is not None:
+                    marker = AlertRow(key=e.key, kind=e.kind, commitment_id=e.commitment.id, route="ops")
+                    marker.state, marker.folded_into, marker.subject = "folded", summary.id, e.reason[:200]
+                    add_alert_once(session, marker)
         for event in events:
             if event.details.get("unwitnessed"):
                 continue
@@ -1192,3 +1203,7 @@ def describe_route(route: Route) -> str:
     if route.rate_limit is not None:
         parts.append(f"max {route.rate_limit.max}/{route.rate_limit.per:g}s")
     return ", ".join(parts)
+
+
+def _alert_exists(session: Session, key: str) -> bool:
+    return session.exec(select(AlertRow.id).where(AlertRow.key == key)).first() is not None

@@ -216,6 +216,7 @@ class Daemon:
         self._background: set[asyncio.Task[Any]] = set()  # strong references to fire-and-forget tasks
         self.started_at = utcnow()
         self.last_poll_at: dt.datetime | None = None
+        self.backfill_task: asyncio.Task[None] | None = None
 
     def _guard(self, name: str, job: Callable[[], Awaitable[object]]) -> Callable[[], Awaitable[None]]:
         """Each job registers itself so shutdown can wait for it, and never takes new work while stopping."""
@@ -482,6 +483,7 @@ class Daemon:
             self.scheduler.add_job(
                 self._guard("digest-catch-up", self.digests_once), next_run_time=now, id="digest-catch-up"
             )
+        await self._start_backfill()
         self.scheduler.start()
         self._poll_task = asyncio.create_task(self._poll_forever(), name="poll-pool")
         await self.start_web()
@@ -508,6 +510,34 @@ class Daemon:
             if not self.stopping.is_set():
                 self._poll_task = asyncio.create_task(self._poll_forever(), name="poll-pool")
 
+    async def _start_backfill(self) -> None:
+        """The first run on an empty database reads the past in the background (issue 11); polling goes
+        on meanwhile. `backfill.on_first_run: false` in sources.yaml turns it off."""
+        from monitor.backfill import Backfill, wanted_on_first_run
+
+        if not await asyncio.to_thread(wanted_on_first_run, self.monitor, self.store):
+            return
+        from urllib.parse import urlsplit
+
+        # Searches are paced by backfill.min_host_interval, one at a time per host, through the shared
+        # fetcher, so the daemon's own polls of that host queue with them.
+        pace = (1, self.config.sources.backfill.min_host_interval)
+        for search in self.config.sources.search:
+            self.fetcher.host_overrides.setdefault((urlsplit(search.url).hostname or "").lower(), pace)
+
+        def progress(done: int, total: int, what: str) -> None:
+            log.info("backfill: %d/%d windows (%s)", done, total, what)
+
+        async def run() -> None:
+            try:
+                summary = await Backfill(self.monitor, self.fetcher, progress=progress).run()
+                log.info("backfill finished: %s", summary.line())
+            except Exception:
+                log.exception("backfill failed; the next start resumes it")
+
+        log.info("empty database: reading each commitment's past from the search feeds in the background")
+        self.backfill_task = asyncio.create_task(run(), name="backfill")
+
     async def shutdown(self) -> None:
         """Stop taking new work, let in-flight work finish for up to the grace period, then cancel what is
         left and give back the source leases it held.
@@ -532,6 +562,9 @@ class Daemon:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._poll_task
         await self.pool.drain(self.shutdown_grace)
+        if self.backfill_task is not None and not self.backfill_task.done():
+            self.backfill_task.cancel()  # each window is one transaction: the next start resumes
+            await asyncio.wait([self.backfill_task], timeout=self.shutdown_grace)
         if self.in_flight:
             _, pending = await asyncio.wait(list(self.in_flight), timeout=max(0.0, ends - loop.time()))
             for task in pending:

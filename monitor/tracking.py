@@ -30,6 +30,7 @@ from monitor.store import (
     EvidenceRow,
     StatusChangeRow,
     as_utc,
+    covered_until,
     is_original_report,
     latest_official_statements,
     latest_overturn,
@@ -61,11 +62,8 @@ SEVERITY = {
     "pending": "info",
 }
 PROGRESS_STEPS = (25, 50, 75, 100)
-# A date that passed before trade-monitor began watching a commitment: the verdict is recorded, but no
-# report from that period was read, so it is no news to alert anyone about one by one.
-_UNWITNESSED = (
-    " (before trade-monitor began watching it on {since:%Y-%m-%d}; reports from then were not read)"
-)
+_READ_BACK = " (before watching began; the reports of that period were read by backfill)"
+UNVERIFIED = "overdue, unverified"
 # What counts as one side saying the promise is being kept, or not, when reconciling the two sides.
 KEPT = {"progress", "fulfilled", "extended"}
 NOT_KEPT = {"delayed", "broken"}
@@ -408,13 +406,20 @@ class Tracker:
             if row.archived:
                 continue
             due = row.new_due or commitment.due
+            end = row.extended_until or commitment.ends
+            unread = set(unverified_dates(session, commitment, row, now))
             if due is not None and today > due and row.status in ("pending", "in_progress"):
                 reason = f"due {due} passed without evidence of fulfilment"
-                events.append(self._calendar_move(session, commitment, row, "delayed", due, reason, now))
-            end = row.extended_until or commitment.ends
+                if ("due", due) in unread:
+                    events.append(_unverified(commitment, "due", due, row.watched_since))
+                else:
+                    events.append(self._calendar_move(session, commitment, row, "delayed", due, reason, now))
             if end is not None and today > end and row.status not in ("broken", "expired"):
                 reason = f"time-limited measure ended on {end} with no evidence of renewal"
-                events.append(self._calendar_move(session, commitment, row, "expired", end, reason, now))
+                if ("ends", end) in unread:
+                    events.append(_unverified(commitment, "ends", end, row.watched_since))
+                else:
+                    events.append(self._calendar_move(session, commitment, row, "expired", end, reason, now))
             events += self._reminders(commitment, row, due, end, today)
         return events
 
@@ -428,11 +433,12 @@ class Tracker:
         reason: str,
         now: dt.datetime,
     ) -> TrackEvent:
-        """A status moved by a date passing, flagged unwitnessed if it passed before watching began."""
+        """A status moved by a date passing. A date before watching began gets here only once past
+        reports of the period were read (`backfill`), so the move stands on evidence like any other."""
         watched = as_utc(row.watched_since)
-        unwitnessed = watched is not None and date < watched.date()
-        if watched is not None and unwitnessed:
-            reason += _UNWITNESSED.format(since=watched)
+        unwitnessed = False
+        if watched is not None and date < watched.date():
+            reason += _READ_BACK
         change = self._change(session, row, to_status, now, "deadline", reason, [])
         flag = "overdue" if to_status == "delayed" else "expired"
         details: dict[str, object] = {flag: True, "unwitnessed": unwitnessed}
@@ -547,3 +553,46 @@ def official_positions(evidence: Sequence[EvidenceRow]) -> dict[str, EvidenceRow
         if current is None or (as_utc(ev.published) or earliest) >= (as_utc(current.published) or earliest):
             latest[ev.official_party] = ev
     return latest
+
+
+# --- the honest calendar (issue 11) ---------------------------------------------------------------
+
+
+def unverified_dates(
+    session: Session, commitment: Commitment, row: CommitmentRow, now: dt.datetime
+) -> list[tuple[str, dt.date]]:
+    """Due and end dates that passed before watching began, in a period no search has read: the
+    calendar alone says nothing there (the promise may well have been kept), so they stay "overdue,
+    unverified" instead of making the commitment delayed or expired. Once `backfill` has read the
+    commitment's reports from its announcement up to the start of watching (or, during a backfill, up
+    to the day it is replaying), the calendar rules apply as usual."""
+    watched = as_utc(row.watched_since)
+    if watched is None:
+        return []
+    out = []
+    for which, date in (
+        ("due", row.new_due or commitment.due),
+        ("ends", row.extended_until or commitment.ends),
+    ):
+        if date is None or date >= watched.date() or date >= now.date():
+            continue
+        reached = covered_until(session, commitment.id, commitment.announced)
+        if reached is None or reached < min(now.date(), watched.date()):
+            out.append((which, date))
+    return out
+
+
+def _unverified(commitment: Commitment, which: str, date: dt.date, watched: dt.datetime | None) -> TrackEvent:
+    """One notice per date, ever (its key): the daily check finds the same unread date every day."""
+    since = f" on {as_utc(watched):%Y-%m-%d}" if watched else ""
+    reason = (
+        f"{'due' if which == 'due' else 'end'} date {date} passed before watching began{since}: {UNVERIFIED}"
+    )
+    return TrackEvent(
+        "unverified",
+        commitment,
+        "info",
+        reason,
+        key=f"unverified:{commitment.id}:{which}:{date}",
+        details={"unwitnessed": True, "which": which, "date": str(date)},
+    )

@@ -149,7 +149,7 @@ def load_tree_text(text: str, path: Path) -> Any:
         ) from exc
 
 
-def validate(config_dir: Path, watchlist_text: str) -> Config:
+def validate(config_dir: Path, watchlist_text: str, name: str = WATCHLIST) -> Config:
     """Load the config folder as it would be with ``watchlist_text``; raises ConfigError naming the real file.
 
     The check runs on a scratch copy of the folder so nothing the daemon watches changes until the edit is
@@ -157,11 +157,11 @@ def validate(config_dir: Path, watchlist_text: str) -> Config:
     """
     with tempfile.TemporaryDirectory(prefix="trade-monitor-check-") as scratch:
         root = Path(scratch)
-        for name in os.listdir(config_dir):
-            src = config_dir / name
-            if src.is_file() and name != WATCHLIST:
-                shutil.copy2(src, root / name)
-        (root / WATCHLIST).write_text(watchlist_text, encoding="utf-8")
+        for entry in os.listdir(config_dir):
+            src = config_dir / entry
+            if src.is_file() and src.name != name:
+                shutil.copy2(src, root / src.name)
+        (root / name).write_text(watchlist_text, encoding="utf-8")
         try:
             config = load_config(root)
         except ConfigError as exc:
@@ -194,14 +194,14 @@ def write_atomically(path: Path, text: str) -> None:
         raise
 
 
-def _edit(config_dir: Path, change: Any) -> Config:
-    path = config_dir / WATCHLIST
+def _edit(config_dir: Path, change: Any, name: str = WATCHLIST) -> Config:
+    path = config_dir / name
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise WatchlistEditError(f"{path}: cannot read: {exc.strerror or exc}") from exc
     new_text = change(text, path)
-    config = validate(config_dir, new_text)
+    config = validate(config_dir, new_text, name)
     write_atomically(path, new_text)
     return config
 
@@ -284,3 +284,119 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
         )
         return 0
     raise WatchlistEditError(f"unknown watchlist action {args.watchlist_command!r}")
+
+
+# --- sources.yaml: `trade-monitor sources add|remove|list` ------------------------------------------
+
+SOURCES = "sources.yaml"
+
+
+def _sources(tree: Any, path: Path) -> CommentedSeq:
+    if tree is None:
+        tree = CommentedMap()
+    if not isinstance(tree, CommentedMap):
+        raise WatchlistEditError(f"{path}: expected a mapping with a 'sources' list")
+    items = tree.get("sources")
+    if items is None:
+        items = CommentedSeq()
+        tree["sources"] = items
+    if not isinstance(items, CommentedSeq):
+        raise WatchlistEditError(f"{path}: 'sources' is not a list")
+    return items
+
+
+def add_source(text: str, path: Path, item: CommentedMap) -> str:
+    """Append a source, keeping every comment and the order of the file; names and URLs stay unique."""
+    tree = load_tree_text(text, path) if text.strip() else CommentedMap(version=1)
+    items = _sources(tree, path)
+    for existing in items:
+        if isinstance(existing, CommentedMap):
+            if existing.get("name") == item["name"]:
+                raise WatchlistEditError(f"{path}: a source named {item['name']!r} already exists")
+            if existing.get("url") == item["url"]:
+                raise WatchlistEditError(
+                    f"{path}: {item['url']} is already the source {existing.get('name')!r}"
+                )
+    items.append(item)
+    return dump_tree(tree)
+
+
+def remove_source(text: str, path: Path, name: str) -> str:
+    tree = load_tree_text(text, path)
+    items = _sources(tree, path)
+    for index, existing in enumerate(items):
+        if isinstance(existing, CommentedMap) and existing.get("name") == name:
+            del items[index]
+            return dump_tree(tree)
+    raise WatchlistEditError(f"{path}: no source named {name!r}")
+
+
+def check_feed(url: str) -> tuple[bool, str]:
+    """Fetch a URL once, politely, and say whether it is a feed and how many entries it has."""
+    import asyncio
+
+    from monitor.errors import NotAFeedError
+    from monitor.fetch import Fetcher, FetchState
+    from monitor.parse import parse_feed
+
+    async def fetch() -> tuple[bool, str]:
+        async with Fetcher(deadline=30.0) as fetcher:
+            result = await fetcher.fetch(FetchState(url, None, None, None, 0))
+        if not result.ok or result.body is None:
+            return False, f"fetch failed: {result.error_kind}: {result.error_message}"
+        try:
+            feed = parse_feed(result.body, result.headers, result.url)
+        except NotAFeedError as exc:
+            return False, f"not a feed: {exc}"
+        kind = feed.version or "feed"
+        return True, f"a feed ({kind}) titled {feed.title or '(untitled)'!r} with {len(feed.entries)} entries"
+
+    return asyncio.run(fetch())
+
+
+def register_sources(sub: Any) -> None:
+    """``list``, ``add`` and ``remove`` under ``trade-monitor sources`` (no action: the health table)."""
+    p: argparse.ArgumentParser = sub.add_parser("list", help="list the feeds in sources.yaml")
+    p.add_argument("--config-dir", type=Path, default=argparse.SUPPRESS, help="config directory")
+    p = sub.add_parser("add", help="add a feed to sources.yaml after fetching it once to check it is a feed")
+    p.add_argument("--config-dir", type=Path, default=argparse.SUPPRESS, help="config directory")
+    p.add_argument("--name", required=True)
+    p.add_argument("--url", required=True)
+    p.add_argument("--official", action="store_true", help="a government source: confirms on its own")
+    p.add_argument("--party", default=None, help="the government an official source speaks for")
+    p.add_argument("--interval", default=None, help="poll interval such as 30m (default: sources.yaml's)")
+    p.add_argument("--no-check", action="store_true", help="add it even if the fetch fails or is no feed")
+    p = sub.add_parser("remove", help="remove a feed from sources.yaml")
+    p.add_argument("--config-dir", type=Path, default=argparse.SUPPRESS, help="config directory")
+    p.add_argument("name", help="the source's name")
+
+
+def run_sources(args: argparse.Namespace, out: TextIO | None = None) -> int:
+    out = out if out is not None else sys.stdout
+    config_dir = Path(args.config_dir)
+    if args.sources_command == "list":
+        config = load_config(config_dir)
+        for s in config.sources.sources:
+            flags = ",".join(f for f, on in (("official", s.official), ("disabled", not s.enabled)) if on)
+            out.write(f"{s.name}\t{s.url}\t{flags or '-'}\n")
+        for search in config.sources.search:
+            out.write(f"{search.name}\t{search.url}\tsearch\n")
+        return 0
+    if args.sources_command == "add":
+        ok, what = check_feed(args.url)
+        out.write(f"{args.url}: {what}\n")
+        if not ok and not args.no_check:
+            raise WatchlistEditError(f"not added: {what} (--no-check adds it anyway)")
+        item = CommentedMap(name=args.name, url=args.url)
+        if args.interval:
+            item["interval"] = args.interval
+        if args.official:
+            item["official"] = True
+        if args.party:
+            item["party"] = args.party
+        config = _edit(config_dir, lambda text, path: add_source(text, path, item), SOURCES)
+        out.write(f"added {args.name} to {config_dir / SOURCES} ({len(config.sources.sources)} sources)\n")
+        return 0
+    config = _edit(config_dir, lambda text, path: remove_source(text, path, args.name), SOURCES)
+    out.write(f"removed {args.name} from {config_dir / SOURCES} ({len(config.sources.sources)} sources)\n")
+    return 0

@@ -240,22 +240,32 @@ def test_the_reload_look_back_waits_for_transactions_judging_with_the_old_config
     store.close()
 
 
-def test_dates_passed_before_watching_began_make_one_summary_not_an_alert_each(
+def test_dates_passed_before_watching_began_stay_unverified_until_the_past_is_read(
     config_dir: Path, sqlite_url: str
 ) -> None:
-    """A first start finds dates long gone: statuses follow the calendar, but the tool read nothing from
-    then, so it sends one summary; a date that passes while it watches alerts as usual."""
+    """A first start finds dates long gone, but read nothing from then: no delayed or expired as a fact,
+    one summary notice (not one a day); once backfill covers the period, the calendar rules apply; a date
+    that passes while watching alerts as usual."""
     from sqlmodel import select
 
     from monitor.config import load_config
     from monitor.pipeline import Monitor
-    from monitor.store import AlertRow, Store
+    from monitor.store import AlertRow, Store, backfill_windows, mark_window, plan_windows
 
     clock = [dt.datetime(2026, 5, 2, tzinfo=dt.UTC)]
     store = Store(sqlite_url)
     monitor = Monitor(load_config(config_dir), store, clock=lambda: clock[0])
     first = {c.commitment_id: c.to_status for c in monitor.check_deadlines(clock[0])}
-    assert first["trump-beijing-visit"] == "delayed"  # due 2026-04-30, before watching began
+    assert "trump-beijing-visit" not in first  # due 2026-04-30, before watching began: unverified
+    assert not first  # every date that passed did so before watching began
+    monitor.check_deadlines(clock[0] + dt.timedelta(days=1))  # the next daily check: no second notice
+    # the backfill read the visit's past: announced 2025-11-01 up to the day watching began
+    plan_windows(store, [("s", "trump-beijing-visit", dt.date(2025, 11, 1), dt.date(2026, 5, 3))])
+    with store.session() as s:
+        for w in backfill_windows(store):
+            mark_window(s, w.id or 0, "done", 3, None, clock[0], [])
+    covered = {c.commitment_id: c.to_status for c in monitor.check_deadlines(clock[0])}
+    assert covered == {"trump-beijing-visit": "delayed"}  # read and found unfulfilled: a fact now
     clock[0] = dt.datetime(2027, 1, 2, tzinfo=dt.UTC)
     later = {c.commitment_id: c.to_status for c in monitor.check_deadlines(clock[0])}
     assert later["cn-soybean-purchases-2026"] == "delayed"  # due 2026-12-31, while watching
@@ -264,5 +274,6 @@ def test_dates_passed_before_watching_began_make_one_summary_not_an_alert_each(
     store.close()
     summaries = [a for a in alerts if a.key.startswith("unwitnessed:")]
     assert len(summaries) == 1 and "trump-beijing-visit" in summaries[0].body_text
+    assert "overdue, unverified" in summaries[0].body_text
     changes = {a.commitment_id for a in alerts if a.kind == "status_change"}
-    assert "trump-beijing-visit" not in changes and "cn-soybean-purchases-2026" in changes
+    assert "trump-beijing-visit" in changes and "cn-soybean-purchases-2026" in changes

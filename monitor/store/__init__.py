@@ -13,7 +13,7 @@ import datetime as dt
 import json
 import os
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from dataclasses import field as dc_field
@@ -646,7 +646,9 @@ class Store:
                 stats.commitments[status] = int(count)
         return stats
 
-    def prune_entries(self, older_than: dt.datetime, batch: int = 5000) -> int:
+    def prune_entries(
+        self, older_than: dt.datetime, batch: int = 5000, progress: Callable[[int], None] | None = None
+    ) -> int:
         """Delete entries fetched before ``older_than`` that no evidence points to; returns how many.
 
         Evidence, status changes and alerts are the record users rely on and are never pruned; an entry
@@ -670,6 +672,8 @@ class Store:
                 if ids:
                     s.exec(delete(EntryRow).where(col(EntryRow.id).in_(ids)))
             total += len(ids)
+            if progress is not None and ids:
+                progress(total)
             if len(ids) < batch:
                 return total
 
@@ -885,3 +889,100 @@ def redact_db_url(url: str) -> str:
     creds, host = rest.rsplit("@", 1)
     user = creds.split(":", 1)[0]
     return f"{scheme}://{user}:***@{host}"
+
+
+# --- backfill windows (issue 11) ---------------------------------------------------------------------
+# Kept apart from the tables above: one row per (search, commitment, date window) that `backfill` plans,
+# so an interrupted backfill resumes where it stopped and the calendar knows which past periods were read.
+
+WINDOW_STATES = ("todo", "done", "empty", "failed")
+
+
+class BackfillWindowRow(SQLModel, table=True):
+    """One search of one commitment over [after, before): done (with entries), empty, failed or todo.
+
+    An empty or failed window is not "nothing happened": it leaves its period uncovered."""
+
+    __tablename__ = "backfill_window"
+    __table_args__ = (UniqueConstraint("search", "commitment_id", "after"),)
+    id: int | None = Field(default=None, primary_key=True)
+    search: str
+    commitment_id: str = Field(index=True)
+    after: dt.date
+    before: dt.date
+    state: str = "todo"
+    entries: int = 0
+    error: str | None = None
+    attempted_at: dt.datetime | None = None
+    change_ids: str = "[]"
+
+
+def plan_windows(store: Store, windows: Sequence[tuple[str, str, dt.date, dt.date]]) -> int:
+    """Record (search, commitment, after, before) windows not planned yet; returns how many were new."""
+    added = 0
+    with store.session() as s:
+        existing = {(r.search, r.commitment_id, r.after) for r in s.exec(select(BackfillWindowRow)).all()}
+        for search, cid, after, before in windows:
+            if (search, cid, after) not in existing:
+                s.add(BackfillWindowRow(search=search, commitment_id=cid, after=after, before=before))
+                existing.add((search, cid, after))
+                added += 1
+    return added
+
+
+def backfill_windows(store: Store) -> list[BackfillWindowRow]:
+    with store.session() as s:
+        return list(
+            s.exec(
+                select(BackfillWindowRow).order_by(
+                    col(BackfillWindowRow.after), col(BackfillWindowRow.commitment_id)
+                )
+            ).all()
+        )
+
+
+def mark_window(
+    session: Session,
+    window_id: int,
+    state: str,
+    entries: int,
+    error: str | None,
+    at: dt.datetime,
+    changes: Sequence[int],
+) -> None:
+    row = session.get(BackfillWindowRow, window_id)
+    if row is not None:
+        row.state, row.entries, row.error, row.attempted_at = state, entries, error, at
+        row.change_ids = json.dumps(sorted(set(json.loads(row.change_ids or "[]")) | set(changes)))
+        session.add(row)
+
+
+def covered_until(session: Session, commitment_id: str, start: dt.date) -> dt.date | None:
+    """The day up to which (exclusive) searches read this commitment's reports without a gap from
+    ``start``; None when the first window from ``start`` is not covered. Any search's done window counts."""
+    rows = session.exec(
+        select(BackfillWindowRow)
+        .where(BackfillWindowRow.commitment_id == commitment_id)
+        .where(BackfillWindowRow.state == "done")
+        .order_by(col(BackfillWindowRow.after))
+    ).all()
+    reached: dt.date | None = None
+    for row in rows:
+        frontier = reached or start
+        if row.after > frontier:
+            break
+        if row.before > frontier:
+            reached = row.before
+    return reached
+
+
+def stored_links(session: Session, links: Sequence[str]) -> set[str]:
+    """Which of these links are already stored as an entry of any source."""
+    if not links:
+        return set()
+    return set(session.exec(select(EntryRow.link).where(col(EntryRow.link).in_(list(links)))).all())
+
+
+def has_entries(store: Store) -> bool:
+    with store.session() as s:
+        return s.exec(select(EntryRow.id).limit(1)).first() is not None
