@@ -75,7 +75,8 @@ def check_upgrade(url: str, dialect: str, config_dir: Path, capsys: pytest.Captu
     assert "run `trade-monitor db upgrade`" in capsys.readouterr().err
 
     assert main(["db", "upgrade", "--db", url]) == 0
-    assert "0001 -> 0002" in capsys.readouterr().out
+    assert f"0001 -> {schema.head_revision()}" in capsys.readouterr().out
+    assert schema.head_revision() == "0003"  # canonical links (0002), backfill windows (0003)
     store = Store(url)  # opens now
     try:
         with store.engine.connect() as conn:
@@ -84,6 +85,7 @@ def check_upgrade(url: str, dialect: str, config_dir: Path, capsys: pytest.Captu
             assert schema.current_revision(conn) == schema.head_revision()
             links = conn.execute(text("SELECT canonical_link FROM entry ORDER BY id")).scalars().all()
             assert links == ["", ""]  # older rows: computed from the link when read
+            assert conn.execute(text("SELECT count(*) FROM backfill_window")).scalar_one() == 0
         source = store.source_by_name("Old feed")
         assert source is not None and source.etag == '"e1"' and source.polls == 5
         row = store.commitment("us-fentanyl-tariff-cut")
