@@ -26,9 +26,9 @@ REPORTS = [
     (
         "2025-11-03",
         "alpha.example.com",
-        "US starts cutting fentanyl tariff on Chinese goods",
-        "The United States began lowering the fentanyl tariff on Chinese goods, officials said, "
-        "with the first orders signed.",
+        "US signs orders cutting fentanyl tariff on Chinese goods",
+        "President Trump signed the executive orders cutting the fentanyl tariff on Chinese goods to 10%; "
+        "the cut takes effect on 10 November, officials said.",
     ),
     (
         "2025-11-08",

@@ -60,7 +60,7 @@ def test_one_publisher_is_not_enough_two_are(
     assert main(["status", "--json", "--config-dir", str(config_dir), "--db", sqlite_url]) == 0
     rows = {r["commitment"]: r for r in map(json.loads, capsys.readouterr().out.splitlines())}
     assert rows["us-fentanyl-tariff-cut"]["unconfirmed"] == "fulfilled (ledger.example)"
-    assert rows["us-reciprocal-tariff-truce"]["unconfirmed"] == "-"
+    assert rows["us-reciprocal-tariff-truce"]["unconfirmed"] is None
     second = _replay(capsys, config_dir, sqlite_url, b)
     fulfilled = [c for c in second if c["commitment"] == "us-fentanyl-tariff-cut" and c["to"] == "fulfilled"]
     assert len(fulfilled) == 1
@@ -161,7 +161,17 @@ def test_deadlines_flag_marks_overdue_and_expired(
             [("z1", "Port operators weigh a busy winter", "Volumes rise.", "Sat, 28 Nov 2026 10:00:00 GMT")],
         )
     )
-    assert _replay(capsys, config_dir, sqlite_url, late) == []
+    early = tmp_path / "early.xml"
+    early.write_bytes(
+        feed(
+            "https://ledger.example",
+            "Ledger",
+            [("z0", "Port operators plan for spring", "Volumes steady.", "Mon, 03 Nov 2025 10:00:00 GMT")],
+        )
+    )
+    # Watching begins with the first document (Nov 2025), so the dates that pass later were witnessed
+    # and the calendar may judge them; dates before watching began would be "overdue, unverified".
+    assert _replay(capsys, config_dir, sqlite_url, early) == []
     assert (
         main(["replay", "--deadlines", "--config-dir", str(config_dir), "--db", sqlite_url, str(late)]) == 0
     )
