@@ -167,10 +167,15 @@ def test_deadlines_flag_marks_overdue_and_expired(
     )
     out = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
     got = {(c["commitment"], c["to"]) for c in out}
-    assert ("trump-beijing-visit", "delayed") in got  # due 2026-04-30
-    assert ("cn-gallium-germanium-ban-suspension", "expired") in got  # ended 2026-11-27
+    # Both dates passed before this database began watching, and no search read that period: the
+    # calendar alone does not make them facts (issue 11's honest calendar); `status` says so.
+    assert ("trump-beijing-visit", "delayed") not in got  # due 2026-04-30
+    assert ("cn-gallium-germanium-ban-suspension", "expired") not in got  # ended 2026-11-27
     assert ("cn-soybean-purchases-2026", "delayed") not in got  # due 2026-12-31, not yet
     assert all(c["kind"] == "deadline" for c in out)
+    assert main(["status", "--config-dir", str(config_dir), "--db", sqlite_url]) == 0
+    table = capsys.readouterr().out
+    assert "pending (overdue, unverified)" in table and "commitments overdue, unverified" in table
 
 
 @pytest.mark.corpus
