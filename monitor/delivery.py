@@ -966,11 +966,9 @@ class Deliverer:
     ) -> bool:
         """Phase 2: record each target's result for our attempt id, then the alert's state."""
         with self.store.session() as s:
-            alert = s.get(AlertRow, alert_id)
-            if alert is None or alert.lease_owner != self.owner:
+            alert = self._end_attempt(s, alert_id)
+            if alert is None:
                 return False
-            alert.attempts += 1
-            alert.lease_owner, alert.lease_until = None, None
             if plan is not None:
                 for h, res in results.items():
                     row = s.exec(
@@ -1017,14 +1015,22 @@ class Deliverer:
         """``urls: []`` prints alerts instead of sending them; the alert says so ('console'), so nothing
         that reached no target is ever recorded as sent."""
         with self.store.session() as s:
-            alert = s.get(AlertRow, alert_id)
-            if alert is None or alert.lease_owner != self.owner:
+            alert = self._end_attempt(s, alert_id)
+            if alert is None:
                 return False
-            alert.attempts += 1
-            alert.lease_owner, alert.lease_until = None, None
             alert.state, alert.sent_at, alert.last_error = "console", now, None
             s.add(alert)
             return True
+
+    def _end_attempt(self, s: Session, alert_id: int) -> AlertRow | None:
+        """The alert, if this worker still holds its lease, with the attempt counted and the lease given
+        back; None when another worker took it over (its attempt decides)."""
+        alert = s.get(AlertRow, alert_id)
+        if alert is None or alert.lease_owner != self.owner:
+            return None
+        alert.attempts += 1
+        alert.lease_owner, alert.lease_until = None, None
+        return alert
 
     def _ops_for(self, s: Session, alert: AlertRow, now: dt.datetime) -> None:
         if alert.kind == "ops":
