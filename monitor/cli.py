@@ -681,27 +681,12 @@ def cmd_sources(args: argparse.Namespace) -> int:
     store = Store(_db(args))
     try:
         Monitor(config, store)  # brings the table in line with sources.yaml
+        from monitor.export import source_record, source_state
+
         rows = store.sources()
         if args.json:
             for r in rows:
-                sys.stdout.write(
-                    json.dumps(
-                        {
-                            "name": r.name,
-                            "url": r.url,
-                            "state": _source_state(r),
-                            "last_success": _iso(r.last_success_at),
-                            "last_error": r.error_message,
-                            "error_kind": r.error_kind,
-                            "failing_since": _iso(r.failing_since),
-                            "consecutive_failures": r.consecutive_failures,
-                            "next_poll": _iso(r.next_poll_at),
-                            "entries_seen": r.entries_seen,
-                            "official": r.official,
-                        }
-                    )
-                    + "\n"
-                )
+                sys.stdout.write(json.dumps(source_record(r)) + "\n")
             return 0
         table = [["NAME", "STATE", "LAST SUCCESS", "LAST ERROR", "NEXT POLL", "ENTRIES", "URL"]]
         for r in rows:
@@ -709,7 +694,7 @@ def cmd_sources(args: argparse.Namespace) -> int:
             table.append(
                 [
                     r.name,
-                    _source_state(r),
+                    source_state(r),
                     _short(r.last_success_at),
                     error,
                     _short(r.next_poll_at),
@@ -721,19 +706,6 @@ def cmd_sources(args: argparse.Namespace) -> int:
     finally:
         store.close()
     return 0
-
-
-def _source_state(row: Any) -> str:
-    if not row.enabled:
-        return f"disabled ({row.disabled_reason})" if row.disabled_reason else "disabled"
-    if row.consecutive_failures:
-        return f"failing x{row.consecutive_failures}"
-    return "ok" if row.last_success_at else "new"
-
-
-def _iso(value: dt.datetime | None) -> str | None:
-    when = as_utc(value)
-    return when.isoformat() if when else None
 
 
 def _short(value: dt.datetime | None) -> str:

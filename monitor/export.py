@@ -21,7 +21,7 @@ from typing import Any
 from urllib.parse import quote
 
 from monitor.config import Commitment, Config
-from monitor.store import CommitmentRow, EvidenceRow, StatusChangeRow, Store, as_utc, utcnow
+from monitor.store import CommitmentRow, EvidenceRow, SourceRow, StatusChangeRow, Store, as_utc, utcnow
 from monitor.tracking import official_positions
 
 FORMATS = ("json", "csv", "ics", "atom")
@@ -32,7 +32,8 @@ CSV_COLUMNS = (
 )  # fmt: skip
 
 
-def _iso(value: dt.date | dt.datetime | None) -> str | None:
+def iso(value: dt.date | dt.datetime | None) -> str | None:
+    """A date or an aware UTC datetime in ISO 8601, None kept as None (JSON null)."""
     if value is None:
         return None
     if isinstance(value, dt.datetime):
@@ -50,13 +51,13 @@ def _evidence(ev: EvidenceRow) -> dict[str, Any]:
         "publisher": ev.publisher,
         "official": ev.official,
         "official_party": ev.official_party,
-        "published": _iso(ev.published),
+        "published": iso(ev.published),
         "sentence": ev.sentence,
     }
 
 
 def _change(c: StatusChangeRow) -> dict[str, Any]:
-    return {"from": c.from_status, "to": c.to_status, "at": _iso(c.at), "kind": c.kind, "reason": c.reason}
+    return {"from": c.from_status, "to": c.to_status, "at": iso(c.at), "kind": c.kind, "reason": c.reason}
 
 
 def commitment_record(
@@ -74,7 +75,7 @@ def commitment_record(
             "target": c.target.value,
             "unit": c.target.unit,
             "percent": round(100.0 * value / c.target.value, 1) if value is not None else None,
-            "at": _iso(row.progress_at) if row is not None else None,
+            "at": iso(row.progress_at) if row is not None else None,
             "link": row.progress_link if row is not None else None,
         }
     return {
@@ -83,18 +84,18 @@ def commitment_record(
         "party": c.party,
         "category": c.category,
         "description": c.description,
-        "announced": _iso(c.announced),
-        "effective": _iso(c.effective),
-        "due": _iso(c.due),
-        "ends": _iso(c.ends),
-        "new_due": _iso(row.new_due) if row is not None else None,
-        "extended_until": _iso(row.extended_until) if row is not None else None,
+        "announced": iso(c.announced),
+        "effective": iso(c.effective),
+        "due": iso(c.due),
+        "ends": iso(c.ends),
+        "new_due": iso(row.new_due) if row is not None else None,
+        "extended_until": iso(row.extended_until) if row is not None else None,
         "link": c.link,
         "status": row.status if row is not None else "pending",
-        "status_since": _iso(row.status_since) if row is not None else None,
+        "status_since": iso(row.status_since) if row is not None else None,
         "archived": bool(row.archived) if row is not None else False,
         "progress": progress,
-        "last_evidence_at": _iso(row.last_evidence_at) if row is not None else None,
+        "last_evidence_at": iso(row.last_evidence_at) if row is not None else None,
         "last_evidence_link": row.last_evidence_link if row is not None else None,
         "stated_by": list(c.stated_by),
         "official_positions": {p: _evidence(e) for p, e in sorted(official_positions(evidence).items())},
@@ -291,7 +292,7 @@ def commitment_url(base_url: str, commitment_id: str) -> str:
 def _change_summary(change: StatusChangeRow, title: str) -> str:
     was, now = change.from_status.replace("_", " "), change.to_status.replace("_", " ")
     how = "set by an operator" if change.kind == "manual" else f"on {change.kind.replace('_', ' ')}"
-    lines = [f"{title}: status moved from {was} to {now} ({how}, {_iso(change.at)})."]
+    lines = [f"{title}: status moved from {was} to {now} ({how}, {iso(change.at)})."]
     if change.reason:
         lines.append(change.reason)
     return "\n".join(lines)
@@ -331,14 +332,14 @@ def to_atom(
     add(feed, "link", rel="self", href=f"{base}/changes.atom", type="application/atom+xml")
     add(feed, "link", rel="alternate", href=f"{base}/", type="text/html")
     newest = as_utc(changes[0].at) if changes else None
-    add(feed, "updated", _iso(newest or as_utc(now) or utcnow()))
+    add(feed, "updated", iso(newest or as_utc(now) or utcnow()))
     for change in changes:
         title = _xml_text(titles.get(change.commitment_id, change.commitment_id))
         entry = add(feed, "entry")
         words = f"{change.to_status.replace('_', ' ')} (was {change.from_status.replace('_', ' ')})"
         add(entry, "id", f"urn:trade-monitor:change:{change.id}")
         add(entry, "title", f"{title}: {words}")
-        add(entry, "updated", _iso(change.at))
+        add(entry, "updated", iso(change.at))
         add(entry, "link", rel="alternate", type="text/html", href=commitment_url(base, change.commitment_id))
         for link in [links[i] for i in change.evidence_id_list if i in links][:5]:
             safe = web_link(link)
@@ -368,3 +369,29 @@ def render(
     if fmt == "ics":
         return to_ics(records, now, reminder_days=max(config.alerts.reminder_days, default=7))
     raise ValueError(f"unknown export format {fmt!r} (use one of {', '.join(FORMATS)})")
+
+
+def source_state(row: SourceRow) -> str:
+    """One word or phrase for a feed's health, as `sources` and the board show it."""
+    if not row.enabled:
+        return f"disabled ({row.disabled_reason})" if row.disabled_reason else "disabled"
+    if row.consecutive_failures:
+        return f"failing x{row.consecutive_failures}"
+    return "ok" if row.last_success_at else "new"
+
+
+def source_record(row: SourceRow) -> dict[str, Any]:
+    """A feed's state as `sources --json` prints it; the board's /api/sources adds to it."""
+    return {
+        "name": row.name,
+        "url": row.url,
+        "state": source_state(row),
+        "last_success": iso(row.last_success_at),
+        "last_error": row.error_message,
+        "error_kind": row.error_kind,
+        "failing_since": iso(row.failing_since),
+        "consecutive_failures": row.consecutive_failures,
+        "next_poll": iso(row.next_poll_at),
+        "entries_seen": row.entries_seen,
+        "official": row.official,
+    }

@@ -13,7 +13,7 @@ from html import escape
 from typing import Any
 
 from monitor.config import Commitment, Config
-from monitor.export import commitment_record, status_lines, web_link
+from monitor.export import commitment_record, iso, source_record, status_lines, web_link
 from monitor.store import CommitmentRow, EvidenceRow, SourceRow, StatusChangeRow, Store, as_utc, utcnow
 from monitor.tracking import expected_share
 
@@ -25,14 +25,6 @@ STATUS_WORDS = {
     "broken": "broken",
     "expired": "expired",
 }
-
-
-def _iso(value: dt.datetime | dt.date | None) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, dt.datetime):
-        return (as_utc(value) or value).isoformat()
-    return value.isoformat()
 
 
 def countdown(day: dt.date | None, today: dt.date) -> str:
@@ -60,7 +52,7 @@ def _key_date(c: Commitment, row: CommitmentRow | None) -> tuple[str, dt.date | 
 def _position(ev: EvidenceRow) -> dict[str, Any]:
     return {
         "signal": ev.signal,
-        "published": _iso(ev.published),
+        "published": iso(ev.published),
         "link": web_link(ev.link),
         "title": ev.title,
     }
@@ -95,9 +87,9 @@ def overview_from(
                 "category": c.category,
                 "status_word": STATUS_WORDS.get(line.status, line.status),
                 "key_date_kind": kind,
-                "key_date": _iso(day),
+                "key_date": iso(day),
                 "countdown": countdown(day, now.date()),
-                "last_evidence_day": (_iso(last.published or last.created_at) or "")[:10] if last else None,
+                "last_evidence_day": (iso(last.published or last.created_at) or "")[:10] if last else None,
                 "last_evidence_title": last.title if last else None,
                 "last_evidence_link": web_link(last.link) if last else None,
                 "unconfirmed_signal": (
@@ -171,7 +163,7 @@ def timeline(changes: Sequence[StatusChangeRow], evidence: Sequence[EvidenceRow]
     for ch in changes:
         item = {
             "type": "change",
-            "at": _iso(ch.at),
+            "at": iso(ch.at),
             "from": ch.from_status,
             "to": ch.to_status,
             "to_word": STATUS_WORDS.get(ch.to_status, ch.to_status),
@@ -185,7 +177,7 @@ def timeline(changes: Sequence[StatusChangeRow], evidence: Sequence[EvidenceRow]
         item = {
             "type": "evidence",
             "id": ev.id,
-            "at": _iso(ev.published or ev.created_at),
+            "at": iso(ev.published or ev.created_at),
             "signal": ev.signal,
             "confidence": round(float(ev.confidence), 2),
             "title": ev.title,
@@ -219,9 +211,9 @@ def commitment_detail(
         **item,
         "description": c.description,
         "link": web_link(str(c.link) if c.link else None),
-        "announced": _iso(c.announced),
-        "due": _iso(c.due),
-        "ends": _iso(c.ends),
+        "announced": iso(c.announced),
+        "due": iso(c.due),
+        "ends": iso(c.ends),
         "target_progress": record["progress"],
         "timeline": timeline(changes, evidence),
         "chart": quantity_chart(c, evidence, now) if c.target else None,
@@ -233,26 +225,9 @@ def source_list(store: Store, now: dt.datetime | None = None) -> list[dict[str, 
 
 
 def _source(r: SourceRow) -> dict[str, Any]:
-    if not r.enabled:
-        state = f"disabled ({r.disabled_reason})" if r.disabled_reason else "disabled"
-    elif r.consecutive_failures:
-        state = f"failing x{r.consecutive_failures}"
-    else:
-        state = "ok" if r.last_success_at else "new"
-    return {
-        "name": r.name,
-        "url": r.url,
-        "state": state,
-        "healthy": r.enabled and not r.consecutive_failures,
-        "last_success": _iso(r.last_success_at),
-        "last_error": r.error_message,
-        "error_kind": r.error_kind,
-        "failing_since": _iso(r.failing_since),
-        "consecutive_failures": r.consecutive_failures,
-        "next_poll": _iso(r.next_poll_at),
-        "entries_seen": r.entries_seen,
-        "official": r.official,
-    }
+    record = source_record(r)
+    record["healthy"] = r.enabled and not r.consecutive_failures
+    return record
 
 
 def alert_list(store: Store, limit: int = 200) -> list[dict[str, Any]]:
@@ -270,15 +245,15 @@ def alert_list(store: Store, limit: int = 200) -> list[dict[str, Any]]:
                 "subject": a.subject,
                 "state": a.state,
                 "attempts": a.attempts,
-                "created_at": _iso(a.created_at),
-                "next_attempt_at": _iso(a.next_attempt_at),
+                "created_at": iso(a.created_at),
+                "next_attempt_at": iso(a.next_attempt_at),
                 "last_error": a.last_error,
                 "deliveries": [
                     {
                         "target": d.target,
                         "state": d.state,
                         "attempts": d.attempts,
-                        "sent_at": _iso(d.sent_at),
+                        "sent_at": iso(d.sent_at),
                         "last_error": d.last_error,
                     }
                     for d in deliveries.get(a.id or 0, [])
