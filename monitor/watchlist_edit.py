@@ -48,15 +48,16 @@ def dump_tree(tree: Any) -> str:
     return buf.getvalue()
 
 
-def _commitments(tree: Any, path: Path) -> CommentedSeq:
+def _list_in(tree: Any, path: Path, key: str) -> CommentedSeq:
+    """The top-level list an edit changes (``commitments``, ``sources``), made if the file has none."""
     if not isinstance(tree, CommentedMap):
-        raise WatchlistEditError(f"{path}: expected a mapping with a 'commitments' list")
-    items = tree.get("commitments")
+        raise WatchlistEditError(f"{path}: expected a mapping with a {key!r} list")
+    items = tree.get(key)
     if items is None:
         items = CommentedSeq()
-        tree["commitments"] = items
+        tree[key] = items
     if not isinstance(items, CommentedSeq):
-        raise WatchlistEditError(f"{path}: 'commitments' is not a list")
+        raise WatchlistEditError(f"{path}: {key!r} is not a list")
     return items
 
 
@@ -116,7 +117,7 @@ def new_commitment(
 def add_commitment(text: str, path: Path, item: CommentedMap) -> str:
     """The watchlist text with ``item`` appended to its commitments, everything else untouched."""
     tree = load_tree_text(text, path)
-    items = _commitments(tree, path)
+    items = _list_in(tree, path, "commitments")
     if any(isinstance(c, CommentedMap) and c.get("id") == item["id"] for c in items):
         raise WatchlistEditError(f"{path}: a commitment with id {item['id']!r} already exists")
     items.append(item)
@@ -132,7 +133,7 @@ def add_commitment(text: str, path: Path, item: CommentedMap) -> str:
 
 def remove_commitment(text: str, path: Path, commitment_id: str) -> str:
     tree = load_tree_text(text, path)
-    items = _commitments(tree, path)
+    items = _list_in(tree, path, "commitments")
     for index, c in enumerate(items):
         if isinstance(c, CommentedMap) and c.get("id") == commitment_id:
             del items[index]
@@ -291,24 +292,12 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
 SOURCES = "sources.yaml"
 
 
-def _sources(tree: Any, path: Path) -> CommentedSeq:
-    if tree is None:
-        tree = CommentedMap()
-    if not isinstance(tree, CommentedMap):
-        raise WatchlistEditError(f"{path}: expected a mapping with a 'sources' list")
-    items = tree.get("sources")
-    if items is None:
-        items = CommentedSeq()
-        tree["sources"] = items
-    if not isinstance(items, CommentedSeq):
-        raise WatchlistEditError(f"{path}: 'sources' is not a list")
-    return items
-
-
 def add_source(text: str, path: Path, item: CommentedMap) -> str:
     """Append a source, keeping every comment and the order of the file; names and URLs stay unique."""
-    tree = load_tree_text(text, path) if text.strip() else CommentedMap(version=1)
-    items = _sources(tree, path)
+    tree = load_tree_text(text, path) if text.strip() else None
+    if tree is None:  # an empty or comments-only file: start the mapping the edit will be saved in
+        tree = CommentedMap(version=1)
+    items = _list_in(tree, path, "sources")
     for existing in items:
         if isinstance(existing, CommentedMap):
             if existing.get("name") == item["name"]:
@@ -323,7 +312,7 @@ def add_source(text: str, path: Path, item: CommentedMap) -> str:
 
 def remove_source(text: str, path: Path, name: str) -> str:
     tree = load_tree_text(text, path)
-    items = _sources(tree, path)
+    items = _list_in(tree, path, "sources")
     for index, existing in enumerate(items):
         if isinstance(existing, CommentedMap) and existing.get("name") == name:
             del items[index]
