@@ -55,3 +55,14 @@ def test_sources_without_an_action_still_shows_health(config_dir: Path, tmp_path
     result = _cli(config_dir, "sources", "--db", f"sqlite:///{tmp_path / 'x.sqlite'}")
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("NAME") and "SCMP China" in result.stdout
+
+
+def test_adding_to_a_comments_only_sources_yaml_writes_the_source(tmp_path: Path) -> None:
+    from ruamel.yaml.comments import CommentedMap
+
+    from monitor.watchlist_edit import add_source
+
+    path = tmp_path / "sources.yaml"
+    item = CommentedMap(name="Local wire", url="http://127.0.0.1:9/feed.xml")
+    text = add_source("# feeds go here\n", path, item)
+    assert "name: Local wire" in text and "url: http://127.0.0.1:9/feed.xml" in text
