@@ -9,11 +9,13 @@ from bisect import bisect_right
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import ahocorasick
 
 from monitor.config import Commitment, MatchTerms, Signal
+from monitor.evidence.features import PairContext
+from monitor.evidence.model import EvidenceModel, apply_model, shipped_model
 from monitor.evidence.text import (
     _QUOTES,
     _case_sensitive,
@@ -160,8 +162,14 @@ class EvidenceEngine:
     """
 
     def __init__(
-        self, commitments: Sequence[Commitment], category_defaults: dict[str, MatchTerms] | None = None
+        self,
+        commitments: Sequence[Commitment],
+        category_defaults: dict[str, MatchTerms] | None = None,
+        model: EvidenceModel | Literal["shipped"] | None = "shipped",
     ) -> None:
+        # The learned stage decides over the rules' reading unless a caller asks for the rules alone
+        # (their own tests, and the training script, which learns from what the rules say).
+        self.model = shipped_model() if model == "shipped" else model
         self.commitments = list(commitments)
         self.category_defaults = category_defaults or {}
         self._automaton: Any = ahocorasick.Automaton()
@@ -181,6 +189,7 @@ class EvidenceEngine:
         }
         for i, c in enumerate(self.commitments):
             self._compiled.append(self._compile(i, c))
+        self._index = {c.id: i for i, c in enumerate(self.commitments)}
         families: dict[frozenset[str], list[int]] = {}
         for cc in self._compiled:
             families.setdefault(cc.aliases, []).append(cc.index)
@@ -1006,13 +1015,10 @@ class EvidenceEngine:
         if report.date_unreadable:
             return []
         doc = self._scan(report)
-        candidates: set[int] = set()
-        for h in doc.hits_by_sentence:
-            for k in h:
-                owners = self._alias_owner.get(k)
-                if owners:
-                    candidates.update(owners)
-        return [e.match for e in self._judge(doc, sorted(candidates), explain=False) if e.match is not None]
+        candidates = self._candidates(doc)
+        exps = self._judge(doc, candidates, explain=self.model is not None)
+        self._second_stage(doc, exps, len(candidates))
+        return [e.match for e in exps if e.match is not None]
 
     def explain(self, report: Report) -> list[Explanation]:
         """One explanation per commitment on the watchlist, matched or not, with the reasons."""
@@ -1022,12 +1028,54 @@ class EvidenceEngine:
                 Explanation(c.id, False, ["the publication date does not parse: never evidence"])
                 for c in self.commitments
             ]
-        return self._judge(doc, list(range(len(self._compiled))), explain=True)
+        candidates = set(self._candidates(doc))
+        exps = self._judge(doc, list(range(len(self._compiled))), explain=True)
+        self._second_stage(doc, [e for i, e in enumerate(exps) if i in candidates], len(candidates))
+        return exps
+
+    def _candidates(self, doc: _Doc) -> list[int]:
+        """Commitments with an alias anywhere in the text: the only ones worth a closer look."""
+        found: set[int] = set()
+        for h in doc.hits_by_sentence:
+            for k in h:
+                owners = self._alias_owner.get(k)
+                if owners:
+                    found.update(owners)
+        return sorted(found)
+
+    def _second_stage(self, doc: _Doc, exps: list[Explanation], candidates: int) -> None:
+        """The learned stage over the rules' explanations of the candidates (see `model`)."""
+        if self.model is not None:
+            apply_model(self.model, self._contexts(doc, exps, candidates))
+
+    def _contexts(self, doc: _Doc, exps: list[Explanation], candidates: int) -> list[PairContext]:
+        """What the model reads for each candidate; a report from before a commitment was made stays out
+        whatever the model would say."""
+        official = self._official(doc.report)
+        out = []
+        for exp in exps:
+            cc = self._compiled[self._index[exp.commitment]]
+            if doc.published is None or doc.published >= cc.commitment.announced:
+                out.append(PairContext(doc, cc, exp, official, candidates))
+        return out
+
+    def pair_contexts(self, report: Report) -> list[PairContext]:
+        """The rules' reading of every candidate pair with its context, before any model: what the
+        training script learns from, built by the very code the daemon runs."""
+        if report.date_unreadable:
+            return []
+        doc = self._scan(report)
+        candidates = self._candidates(doc)
+        return self._contexts(doc, self._judge(doc, candidates, explain=True), len(candidates))
+
+    @staticmethod
+    def _official(report: Report) -> bool:
+        if report.official is not None:
+            return report.official
+        return bool(OFFICIAL_HINTS.search(f"{report.source} {report.link}"))
 
     def _judge(self, doc: _Doc, indices: list[int], explain: bool) -> list[Explanation]:
-        official = doc.report.official
-        if official is None:
-            official = bool(OFFICIAL_HINTS.search(f"{doc.report.source} {doc.report.link}"))
+        official = self._official(doc.report)
         out: list[Explanation] = []
         readings: dict[int, tuple[_Reading, _Unit, list[_Unit]]] = {}
         exps: dict[int, Explanation] = {}
@@ -1061,6 +1109,7 @@ class EvidenceEngine:
                 exp.reasons.append("every cue is an act of the other party, not this commitment's")
                 continue
             readings[idx] = (best[0], best[1], units)
+            exp.reading = best[0].signal
         self._resolve_families(doc, readings, exps)
         self._drop_namings(doc, readings, exps)
         for idx in indices:

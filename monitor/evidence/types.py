@@ -89,3 +89,6 @@ class Explanation:
     matched: bool
     reasons: list[str] = field(default_factory=list)
     match: Match | None = None
+    # The signal the rules read before they dropped the pair as a family member or a bare naming: the
+    # learned stage weighs it even when the rules did not keep the match.
+    reading: Signal | None = None

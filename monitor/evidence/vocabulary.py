@@ -159,6 +159,7 @@ _COMMON = _cues(
     ),
     (
         r"\b(extend(?:ed|s|ing)?|renew(?:ed|s|ing)?|prolong(?:ed|s|ing)?|roll(?:ed|s)? over|"
+        r"push(?:es|ed)? (?:\S+ ){1,6}?out (?:to|until)|"
         r"(?:approv|announc|confirm|grant|agre)\w* (?:a |the |its )?(?:\w+ ){0,2}renewal|"
         r"(?:continu(?:e|es|ed|ing)|run|runs|last|lasts|stay|stays|remain|remains) (?:in place |"
         r"suspended |on hold |paused )?for (?:another|a further|an additional|one more|a second) "
@@ -654,3 +655,86 @@ _COMPOUND = re.compile(
     r"\b(?:U\.?S\.?|USA|America|American|China|Chinese|Sino|Beijing|Washington)-"
     r"(?:U\.?S\.?|USA|America|American|China|Chinese|Beijing|Washington)\b"
 )
+
+
+# --- the learned stage's vocabulary ---------------------------------------------------------------------
+# Concept frames per kind of commitment: the ways reports talk about such a promise being acted on
+# without using the commitment's own words (a visit is also a summit, talks, arriving or hosting; a
+# purchase is also bookings, cargoes or sales). The model weighs whether each frame occurs anywhere.
+def _frames(**items: str) -> dict[str, re.Pattern[str]]:
+    return {name: re.compile(pattern, re.I) for name, pattern in items.items()}
+
+
+FRAME_CUES: dict[str, dict[str, re.Pattern[str]]] = {
+    "visit": _frames(
+        meeting=r"\b(summit|talks|meet(?:s|ing|ings)?|met|host(?:s|ed|ing)?|welcom(?:e|es|ed|ing)|banquet)\b",
+        travel=r"\b(trip|visit\w*|travel\w*|arriv\w+|land(?:s|ed)|depart\w*|fl(?:y|ies|ew) to|"
+        r"touch\w* down)\b",
+        schedule=r"\b(dates?|schedul\w+|itinerary|agenda|plann\w+|expected|set for|invit\w+)\b",
+        moved=r"\b(postpon\w+|delay\w*|push\w* back|reschedul\w+|put off|later date)\b",
+    ),
+    "purchase": _frames(
+        flow=r"\b(bookings?|booked|cargo(?:es)?|shipments?|sales|sold|bought|buy(?:s|ing)?|purchas\w+|orders?)\b",
+        amount=r"\b\d[\d,.]*\s*(?:million|mln|m)?\s*(?:metric )?(?:tons|tonnes|mmt|bushels)\b",
+        total=r"\b(so far|to date|cumulative|in total|total(?:led|ing)?|reach(?:ed|es)?|brings?|bringing)\b",
+        target=r"\b(target|pledge|commitment|goal|quota)\b",
+    ),
+    "suspension": _frames(
+        in_force=r"\b(took effect|takes effect|in effect|in force|effective|from \d{1,2} \w+|began|begins)\b",
+        notice=r"\b(federal register|notice|announcement|order|decree|statement|circular)\b",
+        lapse=r"\b(expir\w+|lapse\w*|reimpos\w+|restor\w+|snap ?back|resum\w+)\b",
+    ),
+    "measure": _frames(
+        in_force=r"\b(took effect|takes effect|in effect|in force|effective|from \d{1,2} \w+|began|begins)\b",
+        notice=r"\b(federal register|executive order|order|notice|proclamation)\b",
+        rate=r"\b\d{1,3}(?:\.\d)?\s*(?:%|percent|per cent|percentage points?|points)\b",
+    ),
+    "enforcement": _frames(
+        action=r"\b(crackdown|arrest\w*|seiz\w+|schedul\w+|list(?:ed|ing)?|control(?:s|led)?|licen[cs]\w*)\b",
+        notice=r"\b(announce\w*|notice|rules?|measures?|regulation\w*)\b",
+    ),
+    "supply": _frames(
+        flow=r"\b(shipments?|deliver\w*|supply|supplies|exports?|resum\w+|exemptions?|licen[cs]\w*)\b",
+        strain=r"\b(shortage\w*|halt\w*|stopp\w+|disrupt\w+|cut\w* (?:off|output)|idl\w+)\b",
+    ),
+}
+
+# Why the rule reading matched nothing, by a fragment of its reason: each is a different kind of doubt,
+# so each is a feature of its own.
+WHY_NOT_MATCHED: dict[str, str] = {
+    "no_alias": "no alias of this commitment",
+    "incomplete": "holds the whole subject",
+    "missing_group": "no word of required group",
+    "excluded": "excluded by",
+    "third_country": "not the counterpart",
+    "traveller": "the traveller in this sentence",
+    "family": "shares its words with",
+    "generic": "generic name",
+    "list": "list of the deal's parts",
+    "opinion": "opinion piece",
+    "other_party": "act of the other party",
+}
+
+# Aspect of what a report states, in general English: a measure that has taken effect, an instrument
+# signed or published (a step, not yet the outcome), a schedule still ahead, and a recap of what was
+# agreed. The model weighs each class by how often it occurs beside the subject.
+ASPECT_CUES: dict[str, re.Pattern[str]] = {
+    name: re.compile(pattern, re.I)
+    for name, pattern in {
+        "in_effect": r"\b(took effect|came into (?:force|effect)|went into effect|in effect|in force|"
+        r"now (?:applies|apply|stands?|runs?)|has (?:been )?(?:suspended|lifted|cut|halved|lowered|"
+        r"removed|extended|paused|resumed|granted)|have (?:been )?(?:suspended|lifted|cut|halved|lowered|"
+        r"removed|extended|paused|resumed|granted)|(?:begins?|began|starts?|started) (?:to )?\w+ing|"
+        r"kicks? in|kicked in|effective immediately|"
+        r"with immediate effect|completed|arrived|landed|held (?:talks|a summit|a meeting)|concluded)\b",
+        "instrument": r"\b(signed|signs|issued|issues|published|publishes|released|releases|unveiled|"
+        r"executive orders?|federal register|notice|proclamation|announcement|announced|announces|"
+        r"statement|decree|circular)\b",
+        "ahead": r"\b(will take effect|takes effect on|to take effect|effective from|from next|"
+        r"starting (?:on|from)|as of|scheduled|slated|set to|due to|is to|are to|ahead of|upcoming|"
+        r"next (?:week|month|year))\b",
+        "recap": r"\b(agreed|agreement|deal|truce|framework|pledged|promised|committed|fact sheet|"
+        r"outcomes?|consensus|terms|under the)\b",
+        "question": r"\?|\b(whether|doubts?|uncertain\w*|unclear|questions?)\b",
+    }.items()
+}
