@@ -152,7 +152,7 @@ def test_backfill_builds_the_path_from_dated_evidence(config_dir: Path, tmp_path
         assert "windows searched" in result.stderr  # progress and the summary go to stderr, not stdout
         assert [c[:2] for c in changes_of(db)] == [c[:2] for c in EXPECTED]
         queries = [r.path for r in searches(server)]
-        assert all("fentanyl" in q for q in queries) and len(queries) == 14  # 2025-11-01 .. 2026-01-31
+        assert all("fentanyl" in q for q in queries) and len(queries) == 14  # 2025-10-30 .. 2026-01-31
         again = cli(config_dir, db, "backfill", "--until", "2026-01-31")
         assert again.returncode == 0 and again.stdout == ""
         assert len(searches(server)) == 14  # every window was done: nothing searched twice
@@ -166,7 +166,7 @@ def test_failed_search_windows_are_recorded_and_retried(config_dir: Path, tmp_pa
 
     def flaky(request: Request) -> Route:
         calls["n"] += 1
-        if "after:2025-11-15" in request.path:
+        if "after:2025-11-13" in request.path:
             return Route(status=503, body=b"down")
         return search_feed(request)
 
@@ -205,7 +205,7 @@ def test_first_run_backfills_in_the_background_and_a_killed_backfill_resumes(
     stall = threading.Event()
 
     def stalling(request: Request) -> Route:
-        if "after:2025-11-15" in request.path and not stall.is_set():
+        if "after:2025-11-13" in request.path and not stall.is_set():
             return Route(delay=60, body=b"")  # the first daemon is killed while waiting here
         return search_feed(request)
 
@@ -217,7 +217,7 @@ def test_first_run_backfills_in_the_background_and_a_killed_backfill_resumes(
         cmd = [sys.executable, "-m", "monitor.cli", "run", "--config-dir", str(config_dir), "--tick", "1"]
         first = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
-            assert _wait(lambda: any("after:2025-11-15" in r.path for r in searches(server)))
+            assert _wait(lambda: any("after:2025-11-13" in r.path for r in searches(server)))
             status = cli(config_dir, db, "status").stdout
             assert "running or interrupted" in status and "delayed" in status, status
         finally:

@@ -65,6 +65,8 @@ from monitor.evidence.vocabulary import (
     _TERMS_STATED,
     LEADERS,
     OFFICIAL_HINTS,
+    RULE_NO_CHANGE,
+    RULE_VETOES,
     THIRD_COUNTRIES,
     _actor_before,
     _clause_of,
@@ -1049,14 +1051,18 @@ class EvidenceEngine:
             apply_model(self.model, self._contexts(doc, exps, candidates))
 
     def _contexts(self, doc: _Doc, exps: list[Explanation], candidates: int) -> list[PairContext]:
-        """What the model reads for each candidate; a report from before a commitment was made stays out
-        whatever the model would say."""
+        """What the model reads for each candidate. A report from before a commitment was made, and a
+        pair the rules vetoed (`RULE_VETOES`), stay out whatever the model would say."""
         official = self._official(doc.report)
         out = []
         for exp in exps:
             cc = self._compiled[self._index[exp.commitment]]
-            if doc.published is None or doc.published >= cc.commitment.announced:
-                out.append(PairContext(doc, cc, exp, official, candidates))
+            if doc.published is not None and doc.published < cc.commitment.announced:
+                continue
+            if exp.match is None and any(v in r for r in exp.reasons for v in RULE_VETOES):
+                continue
+            no_change = exp.match is None and any(v in r for r in exp.reasons for v in RULE_NO_CHANGE)
+            out.append(PairContext(doc, cc, exp, official, candidates, no_change))
         return out
 
     def pair_contexts(self, report: Report) -> list[PairContext]:

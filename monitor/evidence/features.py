@@ -58,8 +58,7 @@ class PairContext:
     rule: Explanation
     official: bool
     candidates: int
-    similarity: float = 0.0
-    similarity_rank: int = 0
+    no_change: bool = False  # the rules allow no status change here (`RULE_NO_CHANGE`)
 
 
 def _alias_sentences(ctx: PairContext) -> list[int]:
@@ -201,8 +200,6 @@ def pair_features(ctx: PairContext) -> dict[str, float]:
     _time_features(ctx, out)
     _quantity_features(ctx, sents, out)
     _date_features(ctx, sents, out)
-    out["similarity"] = ctx.similarity
-    out["similarity_top"] = float(ctx.similarity_rank == 1)
     for m in MODES:
         out[f"mode_{m}"] = float(ctx.compiled.mode == m)
     # A commitment that is itself an extension is kept by the extension being made (the spec's rule):

@@ -107,17 +107,20 @@ class EvidenceModel:
     signal: Linear
     relevance_min: float
     critical_min: float
+    # Overruling the rules (a pair they did not match) needs a surer model than agreeing with them.
+    override_min: float = 0.5
 
-    def judge(self, features: dict[str, float]) -> Verdict:
+    def judge(self, features: dict[str, float], may_change: bool = True) -> Verdict:
         p_rel = _sigmoid(self.relevance.scores(features)[0])
+        needed = self.relevance_min if features.get("rule_match") else self.override_min
         probs = dict(zip(self.signal.classes, _softmax(self.signal.scores(features)), strict=True))
         signal = max(probs, key=lambda s: probs[s])
-        if signal in CRITICAL and probs[signal] < self.critical_min:
+        if signal in CRITICAL and (probs[signal] < self.critical_min or not may_change):
             signal = max((s for s in probs if s not in CRITICAL), key=lambda s: probs[s])
         row = self.signal.classes.index(signal)
         return Verdict(
             relevance=p_rel,
-            relevant=p_rel >= self.relevance_min,
+            relevant=p_rel >= needed,
             signal=signal,  # type: ignore[arg-type]
             probability=probs[signal],
             why_relevant=self.relevance.contributions(features, 0),
@@ -132,6 +135,7 @@ class EvidenceModel:
             signal=Linear.from_json(data["signal"]),
             relevance_min=float(data["relevance_min"]),
             critical_min=float(data["critical_min"]),
+            override_min=float(data.get("override_min", data["relevance_min"])),
         )
 
 
@@ -181,7 +185,7 @@ def apply_model(model: EvidenceModel, contexts: Sequence[PairContext]) -> None:
     for ctx in contexts:
         exp = ctx.rule
         features = pair_features(ctx)
-        verdict = model.judge(features)
+        verdict = model.judge(features, may_change=not ctx.no_change)
         exp.reasons.append(
             f"model: about it {verdict.relevance:.2f} (needs {model.relevance_min:.2f}; "
             f"{_format(verdict.why_relevant)})"

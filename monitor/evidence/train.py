@@ -37,8 +37,9 @@ ROOT = Path(__file__).resolve().parents[2]
 JUDGEMENT = ROOT.parent / "shared" / "judgement"
 OWN_SETS = ("labelled.jsonl", "labelled_blind.jsonl", "labelled_fresh.jsonl")
 OWN_WEIGHT = 0.3
+OWN_RELEVANCE = True  # the own sets' hard negatives (third countries, other deals) teach relevance too
 RELEVANCE_C, SIGNAL_C = 1.0, 0.1
-RELEVANCE_MIN, CRITICAL_MIN = 0.4, 0.5
+RELEVANCE_MIN, OVERRIDE_MIN, CRITICAL_MIN = 0.4, 0.6, 0.5
 
 
 @dataclass
@@ -46,6 +47,7 @@ class Row:
     report: str  # the report's id: folds never split one report
     commitment: str
     features: dict[str, float]
+    may_change: bool
     relevant: bool
     signal: str | None
     weight: float
@@ -82,6 +84,7 @@ def _rows(engine: EvidenceEngine, doc: dict[str, Any], labels: dict[str, str], s
             report.id,
             ctx.rule.commitment,
             pair_features(ctx),
+            not ctx.no_change,
             ctx.rule.commitment in labels,
             labels.get(ctx.rule.commitment),
             1.0 if real else OWN_WEIGHT,
@@ -138,13 +141,18 @@ def _fit(rows: list[Row], names: list[str], target: str, c: float) -> Linear:
 def train(rows: list[Row]) -> EvidenceModel:
     """Relevance from the real set when there is one; signal from every relevant pair, weighted."""
     names = sorted(rows[0].features)
-    rel_rows = [r for r in rows if r.real] or rows
+    # The kind of commitment is a prior over how often a kind is reported on, not evidence that this
+    # report is about it: relevance does without it (it stays in the signal model, where it changes
+    # what a cue means).
+    relevance_names = [n for n in names if not n.startswith("mode_")]
+    rel_rows = rows if OWN_RELEVANCE else ([r for r in rows if r.real] or rows)
     signal_rows = [r for r in rows if r.relevant and r.signal]
     return EvidenceModel(
-        relevance=_fit(rel_rows, names, "relevance", RELEVANCE_C),
+        relevance=_fit(rel_rows, relevance_names, "relevance", RELEVANCE_C),
         signal=_fit(signal_rows, names, "signal", SIGNAL_C),
         relevance_min=RELEVANCE_MIN,
         critical_min=CRITICAL_MIN,
+        override_min=OVERRIDE_MIN,
     )
 
 
@@ -165,6 +173,7 @@ def to_json(model: EvidenceModel) -> str:
         "signal": _linear_json(model.signal),
         "relevance_min": model.relevance_min,
         "critical_min": model.critical_min,
+        "override_min": model.override_min,
     }
     return json.dumps(data, indent=1) + "\n"
 
@@ -178,7 +187,7 @@ def cross_validate(rows: list[Row], folds: int) -> str:
         model = train([r for r in rows if not (r.real and fold_of[r.report] == k)])
         for r in rows:
             if r.real and fold_of[r.report] == k:
-                verdict = model.judge(r.features)
+                verdict = model.judge(r.features, r.may_change)
                 if verdict.relevant:
                     predicted[r.report].append({"commitment": r.commitment, "signal": verdict.signal})
     with tempfile.NamedTemporaryFile("w", suffix=".jsonl", delete=False) as out:
