@@ -30,18 +30,18 @@ from monitor.store import Store, as_utc
 # (date, feed, title, summary): invented reports, in the order they are published.
 SCENARIO: list[tuple[str, str, str, str]] = [
     (
-        "2025-11-01T09:00",
-        "ledger",
-        "Washington to halve fentanyl tariff on Chinese goods from November 10",
-        "The United States will lower the fentanyl-related tariff on imports from China to 10 percent from "
-        "20 percent starting November 10, officials said after the Busan meeting.",
-    ),
-    (
         "2025-11-03T08:00",
         "wire",
         "EU and China agree to a truce over electric car tariffs",
         "Brussels and Beijing said on Monday they had agreed to pause their dispute over tariffs on electric "
         "vehicles while talks continue.",
+    ),
+    (
+        "2025-11-04T09:00",
+        "ledger",
+        "Trump signs orders halving fentanyl tariff on Chinese goods",
+        "President Trump signed executive orders on Tuesday that lower the fentanyl-related tariff on "
+        "imports from China to 10 percent from 20 percent, effective November 10.",
     ),
     (
         "2025-11-10T13:00",

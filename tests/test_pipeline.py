@@ -14,11 +14,11 @@ from tests.conftest import write_notify, write_sources
 from tests.feedserver import FeedServer
 from tests.receivers import JsonReceiver
 
-ANNOUNCE = (
-    "Washington to halve fentanyl tariff on Chinese goods",
-    "The United States will lower the fentanyl-related tariff on imports from China to 10 percent from "
-    "20 percent starting November 10.",
-    "2025-11-01T09:00:00+00:00",
+ANNOUNCE = (  # the orders signed, not yet in force: progress (a plan alone would be a mention)
+    "Trump signs orders halving fentanyl tariff on Chinese goods",
+    "President Trump signed executive orders on Tuesday that lower the fentanyl-related tariff on imports "
+    "from China to 10 percent from 20 percent, effective November 10.",
+    "2025-11-04T09:00:00+00:00",
 )
 IN_FORCE = (
     "Lower fentanyl tariff on Chinese goods takes effect",

@@ -206,5 +206,8 @@ def pair_features(ctx: PairContext) -> dict[str, float]:
     # the one interaction the linear model cannot build from its parts.
     is_extension = "extend" in ctx.compiled.commitment.title.lower()
     out["extension_made"] = float(is_extension and (out["cue_extended"] > 0 or out["read_fulfilled"] > 0))
+    # The deal's everyday name ("the trade truce") is only a naming, unless something happens to it.
+    status_cue = any(out[f"cue_{s}"] > 0 for s in SIGNALS if s != "mention")
+    out["generic_with_status_cue"] = float(out["alias_generic_only"] > 0 and status_cue)
     out["in_effect_after_effective"] = out["aspect_in_effect"] * (1.0 - out["before_effective"])
     return out

@@ -165,7 +165,7 @@ def _decide(verdict: Verdict, rule: Match | None, cc: _Compiled, doc: _Doc) -> M
     if rule is not None and rule.signal == verdict.signal:
         return replace(rule, confidence=round(max(verdict.probability, 0.5), 3))
     quantity = rule.quantity if rule is not None else None
-    new_date = rule.new_date if rule is not None and verdict.signal == "delayed" else None
+    new_date = rule.new_date if rule is not None else None  # a date the text gives, whatever the signal
     evidence = rule.evidence if rule is not None else _evidence_sentence(doc, cc)
     return Match(
         cc.commitment.id,

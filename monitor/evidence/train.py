@@ -38,7 +38,7 @@ JUDGEMENT = ROOT.parent / "shared" / "judgement"
 OWN_SETS = ("labelled.jsonl", "labelled_blind.jsonl", "labelled_fresh.jsonl")
 OWN_WEIGHT = 0.3
 OWN_RELEVANCE = True  # the own sets' hard negatives (third countries, other deals) teach relevance too
-RELEVANCE_C, SIGNAL_C = 1.0, 0.1
+RELEVANCE_C, SIGNAL_C = 0.3, 0.1
 RELEVANCE_MIN, OVERRIDE_MIN, CRITICAL_MIN = 0.4, 0.6, 0.5
 
 
