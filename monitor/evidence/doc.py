@@ -45,6 +45,7 @@ class _Compiled:
     family: tuple[int, ...] = ()  # commitments with the same aliases (the yearly soybean pledges)
     other_party: frozenset[str] = frozenset()  # names of the other party (not found inside "US-China")
     own_party: frozenset[str] = frozenset()
+    party: str | None = None  # the configured party the commitment's ``party`` names
 
 
 @dataclass

@@ -7,13 +7,14 @@ import datetime as dt
 import re
 from bisect import bisect_right
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import ahocorasick
 
-from monitor.config import Commitment, MatchTerms
+from monitor.config import Commitment, MatchTerms, Party, Watchlist
 from monitor.evidence.doc import _Compiled, _Doc, _Hit, _mode_of, _Reading, _Unit
+from monitor.evidence.parties import Parties
 from monitor.evidence.rules import read
 from monitor.evidence.text import (
     _QUOTES,
@@ -32,15 +33,10 @@ from monitor.evidence.types import (
 )
 from monitor.evidence.vocabulary import (
     _COMMON,
-    _COMPOUND,
-    _COUNTERPART_TERMS,
     _GENERIC_DEAL,
     _MODE_CUES,
     _OPINION_TITLE,
     _TERMS_STATED,
-    LEADERS,
-    OFFICIAL_HINTS,
-    THIRD_COUNTRIES,
     strip_aggregator_suffix,
 )
 
@@ -55,25 +51,23 @@ class EvidenceEngine:
     """
 
     def __init__(
-        self, commitments: Sequence[Commitment], category_defaults: dict[str, MatchTerms] | None = None
+        self,
+        commitments: Sequence[Commitment],
+        category_defaults: dict[str, MatchTerms] | None = None,
+        parties: Mapping[str, Party] | None = None,
+        third_countries: Sequence[str] | None = None,
     ) -> None:
         self.commitments = list(commitments)
         self.category_defaults = category_defaults or {}
+        self.parties = Parties.build(parties, third_countries)
         self._automaton: Any = ahocorasick.Automaton()
         self._keys: dict[str, bool] = {}  # key -> case-sensitive
         self._forms: dict[str, set[str]] = {}  # key -> original spellings (for case checks)
         self._alias_owner: dict[str, list[int]] = {}
         self._compiled: list[_Compiled] = []
-        self._third = frozenset(self._add(t) for t in THIRD_COUNTRIES)
-        self._leaders = frozenset(self._add(t) for t in LEADERS)
-        self._places = frozenset(
-            self._add(t)
-            for t in (*_COUNTERPART_TERMS["US"], *_COUNTERPART_TERMS["China"])
-            if not t.endswith("-")
-        ) - {
-            _term_key(t)
-            for t in ("MOFCOM", "Ministry of Commerce", "USTR", "Trump administration", "American", "Chinese")
-        }
+        self._third = frozenset(self._add(t) for t in self.parties.third)
+        self._leaders = frozenset(self._add(t) for t in self.parties.leaders)
+        self._places = frozenset(self._add(t) for t in self.parties.places)
         for i, c in enumerate(self.commitments):
             self._compiled.append(self._compile(i, c))
         families: dict[frozenset[str], list[int]] = {}
@@ -87,6 +81,13 @@ class EvidenceEngine:
             self._automaton.add_word(key, key)
         if self._keys:
             self._automaton.make_automaton()
+
+    @classmethod
+    def for_watchlist(cls, watchlist: Watchlist) -> EvidenceEngine:
+        """The engine for a watchlist: its commitments, term defaults and parties."""
+        return cls(
+            watchlist.commitments, watchlist.category_defaults, watchlist.parties, watchlist.third_countries
+        )
 
     # -- compilation
 
@@ -111,16 +112,31 @@ class EvidenceEngine:
         for g in groups:
             if {_term_key(t) for t in g} not in [{_term_key(t) for t in u} for u in uniq_groups]:
                 uniq_groups.append(list(g))
-        alias_keys = frozenset(self._add(a) for a in _expand(aliases))
+        synonyms = self.parties.synonyms
+        alias_keys = frozenset(self._add(a) for a in _expand(aliases, synonyms))
         for k in alias_keys:
             self._alias_owner.setdefault(k, []).append(index)
-        require = tuple(frozenset(self._add(t) for t in _expand(g)) for g in uniq_groups)
+        require = tuple(frozenset(self._add(t) for t in _expand(g, synonyms)) for g in uniq_groups)
         exclude = frozenset(self._add(t) for t in (*c.terms.exclude, *d.exclude))
-        counterpart: frozenset[str] = frozenset()
-        other = {"china": "US", "us": "China", "united states": "China"}.get(c.party.lower())
-        if other is not None:
-            title = c.title.translate(_QUOTES)
-            names = _COUNTERPART_TERMS[other]
+        party = self.parties.resolve(c.party)
+        counterpart, other_party, own_party = self._sides(c, party)
+        mode = _mode_of(c)
+        return _Compiled(
+            index, c, alias_keys, require, tuple(tuple(g) for g in uniq_groups), exclude, counterpart, mode,
+            _COMMON + _MODE_CUES[mode], other_party=other_party, own_party=own_party, party=party,
+        )  # fmt: skip
+
+    def _sides(
+        self, c: Commitment, party: str | None
+    ) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
+        """The names of the counterparts the commitment's title names (China, in "US cuts the fentanyl
+        tariff on Chinese goods"), of every other party, and of its own party."""
+        if party is None:
+            return frozenset(), frozenset(), frozenset()
+        title = c.title.translate(_QUOTES)
+        counterpart: set[str] = set()
+        for other in self.parties.others(party):
+            names = self.parties.names(other)
             # "North America" names a region, not the US ("precursors shipped to North America")
             if any(
                 re.search(
@@ -128,18 +144,9 @@ class EvidenceEngine:
                 )
                 for n in names
             ):
-                counterpart = frozenset(self._add(n) for n in names)
-        mode = _mode_of(c)
-        other_party: frozenset[str] = frozenset()
-        own_party: frozenset[str] = frozenset()
-        if other is not None:
-            other_party = frozenset(self._add(n) for n in _COUNTERPART_TERMS[other] if not n.endswith("-"))
-            own = "China" if other == "US" else "US"
-            own_party = frozenset(self._add(n) for n in _COUNTERPART_TERMS[own] if not n.endswith("-"))
-        return _Compiled(
-            index, c, alias_keys, require, tuple(tuple(g) for g in uniq_groups), exclude, counterpart, mode,
-            _COMMON + _MODE_CUES[mode], other_party=other_party, own_party=own_party,
-        )  # fmt: skip
+                counterpart |= {self._add(n) for n in names}
+        others = frozenset(self._add(n) for o in self.parties.others(party) for n in self.parties.names(o))
+        return frozenset(counterpart), others, frozenset(self._add(n) for n in self.parties.names(party))
 
     # -- scanning
 
@@ -173,7 +180,7 @@ class EvidenceEngine:
                     continue
                 hits[si].setdefault(key, []).append(_Hit(start, end + 1, key))
         published = report.published.date() if report.published is not None else None
-        compounds = [m.span() for m in _COMPOUND.finditer(text)]
+        compounds = [m.span() for m in self.parties.compound.finditer(text)]
         return _Doc(text, low, all_spans, starts, title_end, hits, published, report, compounds)
 
     # -- relevance
@@ -327,7 +334,7 @@ class EvidenceEngine:
     def _read(self, cc: _Compiled, doc: _Doc, unit: _Unit, official: bool) -> _Reading | None:
         """What the unit's focus sentence says about the commitment: the reading rules, in order
         (``monitor.evidence.rules``); None when the only cues are acts of the other party."""
-        return read(cc, doc, unit, official)
+        return read(cc, doc, unit, official, self.parties)
 
     # -- family disambiguation (the 2025 and the 2026 soybean pledges share their words)
 
@@ -410,7 +417,7 @@ class EvidenceEngine:
     def _judge(self, doc: _Doc, indices: list[int], explain: bool) -> list[Explanation]:
         official = doc.report.official
         if official is None:
-            official = bool(OFFICIAL_HINTS.search(f"{doc.report.source} {doc.report.link}"))
+            official = bool(self.parties.official.search(f"{doc.report.source} {doc.report.link}"))
         out: list[Explanation] = []
         readings: dict[int, tuple[_Reading, _Unit, list[_Unit]]] = {}
         exps: dict[int, Explanation] = {}

@@ -31,6 +31,7 @@ from typing import TypeVar
 from monitor.config import Signal
 from monitor.evidence import grammar as g
 from monitor.evidence.doc import _Compiled, _Doc, _Reading, _Unit
+from monitor.evidence.parties import Parties
 from monitor.evidence.text import _DateHit, _is_target_amount, _past_dates, extract_quantities, find_dates
 from monitor.evidence.types import Quantity
 from monitor.evidence.vocabulary import (
@@ -41,14 +42,11 @@ from monitor.evidence.vocabulary import (
     _COMMENTARY_TITLE,
     _DENIAL,
     _FUTURE,
-    _LEADER_SAYS,
     _NEG,
     _PARTIAL,
-    _PARTY_RE,
     _RESTATE,
     _SAID,
     _SPEC,
-    _actor_before,
     _clause_of,
     _Cue,
     clause_spans,
@@ -91,6 +89,7 @@ class Sentence:
     doc: _Doc
     unit: _Unit
     official: bool
+    parties: Parties
     text: str
     alias_pos: list[int]
     clauses: list[tuple[int, int]]
@@ -98,7 +97,7 @@ class Sentence:
     notes: list[str] = field(default_factory=list)
 
     @classmethod
-    def of(cls, cc: _Compiled, doc: _Doc, unit: _Unit, official: bool) -> Sentence:
+    def of(cls, cc: _Compiled, doc: _Doc, unit: _Unit, official: bool, parties: Parties) -> Sentence:
         """The unit's focus sentence with the positions of the commitment's aliases in it (the start
         when none is in it: the alias was in the title)."""
         i = unit.focus
@@ -108,7 +107,7 @@ class Sentence:
         hits = doc.hits_by_sentence[i]
         alias_pos = [h.start - base for k in hits if k in cc.aliases for h in hits[k]] or [0]
         text = raw.strip()
-        s = cls(cc, doc, unit, official, text, alias_pos, clause_spans(text))
+        s = cls(cc, doc, unit, official, parties, text, alias_pos, clause_spans(text))
         s.quantity = g.target_quantity(cc, text)
         if s.quantity is not None and not g.in_period(cc, text, doc.published):
             s.notes.append("the quantity is dated before the commitment's period: not evidence for it")
@@ -263,23 +262,23 @@ CUE_FILTERS: tuple[Callable[[Sentence, _Cue, re.Match[str]], bool], ...] = (
 def _actor(s: Sentence, pos: int) -> str | None:
     """The party acting at ``pos``: the one named last before it in its clause."""
     start = s.clauses[s.clause_of(pos)][0]
-    return _actor_before(s.text[start:pos])
+    return s.parties.actor_before(s.text[start:pos])
 
 
 def other_partys_act(s: Sentence, m: re.Match[str]) -> bool:
     """ "China ... suspends port fees" is not the US suspending its own: for a measure or a suspension,
     a cue whose actor is the other party is no evidence about this commitment."""
-    if s.mode not in ("suspension", "measure") or s.cc.commitment.party not in _PARTY_RE:
+    if s.mode not in ("suspension", "measure") or s.cc.party not in s.parties.actors:
         return False
     actor = _actor(s, m.start())
-    return actor is not None and actor not in (s.cc.commitment.party, "both")
+    return actor is not None and actor not in (s.cc.party, "both")
 
 
 def subject_of_other_party(s: Sentence) -> bool:
     """ "China confirms tariff cuts on US goods and suspends port fees" says nothing about the US port
     fees: every alias in the sentence is the other party's."""
     own = [_actor(s, p) for p in s.alias_pos]
-    return all(o is not None and o not in (s.cc.commitment.party, "both") for o in own)
+    return all(o is not None and o not in (s.cc.party, "both") for o in own)
 
 
 Candidate = tuple[float, _Cue, re.Match[str]]
@@ -399,7 +398,7 @@ def leaders_plan(c: CueHit, v: Verdict) -> Verdict | None:
         or c.dates
         or c.s.official
         or c.cue.kind == "official"
-        or not _LEADER_SAYS.search(c.s.text[: c.m.start()])
+        or not c.s.parties.leader_says.search(c.s.text[: c.m.start()])
     ):
         return None
     return v.to("mention", 0.5, _future_note(c), "a leader's plan with no date: the promise restated")
@@ -774,11 +773,11 @@ SENTENCE_RULES: Stage[Sentence] = (
 # --- the reading --------------------------------------------------------------------------------------
 
 
-def read(cc: _Compiled, doc: _Doc, unit: _Unit, official: bool) -> _Reading | None:
+def read(cc: _Compiled, doc: _Doc, unit: _Unit, official: bool, parties: Parties) -> _Reading | None:
     """What the unit's focus sentence says about the commitment, through every stage; None when the only
     cues are acts of the other party (China suspending *its* port fees is no evidence about the US
     suspending its own)."""
-    s = Sentence.of(cc, doc, unit, official)
+    s = Sentence.of(cc, doc, unit, official, parties)
     found, foreign = candidates(s)
     if foreign and not found and s.mode in ("suspension", "measure") and subject_of_other_party(s):
         return None
