@@ -21,7 +21,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar, get_origin
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 from ruamel.yaml import YAML
@@ -563,13 +563,16 @@ def _suggest(key: str, model: type[BaseModel], parent: Sequence[int | str]) -> s
     import difflib
 
     current: Any = model
+    mapping_key = False  # the next part is a key of a mapping (a party's or a category's name)
     for part in parent:
-        if isinstance(part, int):
+        if isinstance(part, int) or mapping_key:
+            mapping_key = False
             continue
         fields = getattr(current, "model_fields", {})
         if part not in fields:
             return ""
         annotation = fields[part].annotation
+        mapping_key = get_origin(annotation) is dict
         current = _model_in(annotation)
         if current is None:
             return ""

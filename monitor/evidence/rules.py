@@ -770,6 +770,17 @@ SENTENCE_RULES: Stage[Sentence] = (
 )
 
 
+def rule_names() -> list[str]:
+    """Every filter and rule, in the order the stages apply them: the reading's table of contents."""
+    rules = [
+        r
+        for stage in (CUE_RULES, SENTENCE_RULES)
+        for e in stage
+        for r in (e if isinstance(e, tuple) else (e,))
+    ]
+    return [f.__name__ for f in CUE_FILTERS] + [r.__name__ for r in rules]
+
+
 # --- the reading --------------------------------------------------------------------------------------
 
 
