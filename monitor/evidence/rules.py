@@ -26,7 +26,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from functools import cached_property
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
 from monitor.config import Signal
 from monitor.evidence import grammar as g
@@ -134,6 +134,15 @@ class Sentence:
         return {self.clause_of(p) for p in self.alias_pos}
 
 
+class Modality(NamedTuple):
+    """What the words before a cue do to it: deny it, hedge it, put it ahead, or restate the promise."""
+
+    neg: re.Match[str] | None
+    spec: re.Match[str] | None
+    fut: re.Match[str] | None
+    restate: re.Match[str] | None
+
+
 class CueHit:
     """One cue phrase in the sentence, with the words before it that change its meaning (computed once,
     when a rule first asks)."""
@@ -150,7 +159,7 @@ class CueHit:
         return find_dates(self.s.text, self.s.published)
 
     @cached_property
-    def _modality(self) -> tuple[re.Match[str] | None, ...]:
+    def modal(self) -> Modality:
         """Negation, speculation, future and restatement before the cue. "Would" is a future after a
         verb of saying ("said it would cut") and speculation otherwise."""
         head, w = self.s.text[: self.m.start()], self.window
@@ -166,23 +175,7 @@ class CueHit:
             spec, fut = fut, None
         if spec and spec.group(0).lower() == "would" and _SAID.search(head):
             fut, spec = spec, None
-        return neg, spec, fut, _RESTATE.search(w)
-
-    @property
-    def neg(self) -> re.Match[str] | None:
-        return self._modality[0]
-
-    @property
-    def spec(self) -> re.Match[str] | None:
-        return self._modality[1]
-
-    @property
-    def fut(self) -> re.Match[str] | None:
-        return self._modality[2]
-
-    @property
-    def restate(self) -> re.Match[str] | None:
-        return self._modality[3]
+        return Modality(neg, spec, fut, _RESTATE.search(w))
 
 
 C = TypeVar("C")
@@ -346,9 +339,9 @@ def begun_needs_a_pause(c: CueHit, v: Verdict) -> Verdict | None:
 def negated(c: CueHit, v: Verdict) -> Verdict | None:
     """ "Has not lifted", "denied reports it would cancel": nothing happened. After the due date a
     negated fulfilment is a delay; otherwise a mention."""
-    if c.neg is None:
+    if c.modal.neg is None:
         return None
-    note = f"negated by {c.neg.group(0)!r}"
+    note = f"negated by {c.modal.neg.group(0)!r}"
     if v.signal in ("fulfilled", "progress") and g.overdue(c.s.cc, c.s.published):
         return v.to("delayed", 0.6, note)
     return v.to("mention", 0.45, note)
@@ -356,26 +349,26 @@ def negated(c: CueHit, v: Verdict) -> Verdict | None:
 
 def speculation(c: CueHit, v: Verdict) -> Verdict | None:
     """ "Could", "is considering", "sources said": talk about what may happen is at most a mention."""
-    if c.spec is None:
+    if c.modal.spec is None:
         return None
-    return v.to("mention", 0.35, f"speculation ({c.spec.group(0)!r}): at most a mention")
+    return v.to("mention", 0.35, f"speculation ({c.modal.spec.group(0)!r}): at most a mention")
 
 
 def restated_promise(c: CueHit, v: Verdict) -> Verdict | None:
     """ "Agreed to suspend", "under the deal": a report restating the promise tells of no step taken."""
-    if c.restate is None or v.signal not in ("fulfilled", "progress"):
+    if c.modal.restate is None or v.signal not in ("fulfilled", "progress"):
         return None
-    return v.to("mention", 0.5, f"restates the promise ({c.restate.group(0)!r}), no step taken")
+    return v.to("mention", 0.5, f"restates the promise ({c.modal.restate.group(0)!r}), no step taken")
 
 
 def _future_note(c: CueHit) -> str:
-    assert c.fut is not None
-    return f"future tense ({c.fut.group(0).strip()!r})"
+    assert c.modal.fut is not None
+    return f"future tense ({c.modal.fut.group(0).strip()!r})"
 
 
 def future_purchase(c: CueHit, v: Verdict) -> Verdict | None:
     """ "China will buy 12 MMT": a purchase promised is not a purchase made."""
-    if c.fut is None or c.s.mode != "purchase" or v.signal not in ("progress", "fulfilled"):
+    if c.modal.fut is None or c.s.mode != "purchase" or v.signal not in ("progress", "fulfilled"):
         return None
     return v.to("mention", 0.5, _future_note(c), "a purchase promised is not a purchase made")
 
@@ -383,7 +376,7 @@ def future_purchase(c: CueHit, v: Verdict) -> Verdict | None:
 def scheduled_lapse(c: CueHit, v: Verdict) -> Verdict | None:
     """ "The suspension will expire on 10 November": a time limit scheduled to run out is the schedule,
     not a decision to end it."""
-    if c.fut is None or c.cue.kind != "lapse":
+    if c.modal.fut is None or c.cue.kind != "lapse":
         return None
     return v.to("mention", 0.5, _future_note(c), "a time limit scheduled to run out is not a decision")
 
@@ -393,7 +386,7 @@ def leaders_plan(c: CueHit, v: Verdict) -> Verdict | None:
     official act. A scheduled step ("will fall to 10% from November 10") or an agency's decision
     ("Commerce to pause the rule") stays progress."""
     if (
-        c.fut is None
+        c.modal.fut is None
         or v.signal not in ("fulfilled", "progress")
         or c.dates
         or c.s.official
@@ -407,7 +400,7 @@ def leaders_plan(c: CueHit, v: Verdict) -> Verdict | None:
 def future_fulfilment_is_progress(c: CueHit, v: Verdict) -> Verdict | None:
     """ "Will take effect on 10 November": a fulfilment announced for later is progress until it
     happens."""
-    if c.fut is None or v.signal != "fulfilled":
+    if c.modal.fut is None or v.signal != "fulfilled":
         return None
     return v.to("progress", 0.7, _future_note(c))
 
@@ -416,7 +409,7 @@ def conditional_future_step(c: CueHit, v: Verdict) -> Verdict | None:
     """ "Will apply again when the suspension runs out", "will reinstate it unless talks succeed": the
     schedule or a condition, not a decision taken."""
     if (
-        c.fut is None
+        c.modal.fut is None
         or v.signal not in ("broken", "delayed", "extended")
         or not re.search(r"\b(?:if|unless|when|once|as soon as|should)\b", c.s.text[c.m.end() :], re.I)
     ):
@@ -428,14 +421,14 @@ def conditional_future_step(c: CueHit, v: Verdict) -> Verdict | None:
 
 def future_reversal_less_sure(c: CueHit, v: Verdict) -> Verdict | None:
     """A reversal, delay or extension announced for later still counts, with less confidence."""
-    if c.fut is None or v.signal not in ("broken", "delayed", "extended"):
+    if c.modal.fut is None or v.signal not in ("broken", "delayed", "extended"):
         return None
     return v.to(v.signal, v.confidence - 0.15, _future_note(c))
 
 
 def future_tense(c: CueHit, v: Verdict) -> Verdict | None:
     """Any other cue in the future tense keeps its signal; the note says it was read as a plan."""
-    if c.fut is None:
+    if c.modal.fut is None:
         return None
     return v.to(v.signal, v.confidence, _future_note(c))
 
@@ -527,7 +520,7 @@ def kept_beyond_the_end(c: CueHit, v: Verdict) -> Verdict | None:
     ]
     if not beyond:
         return None
-    confidence = max(v.confidence, 0.7) if not c.fut else 0.65
+    confidence = max(v.confidence, 0.7) if not c.modal.fut else 0.65
     note = f"kept in place until {beyond[0].date}, after the end {ends}: extended"
     return replace(v.to("extended", confidence, note), new_date=beyond[0].date)
 
@@ -565,7 +558,7 @@ def extension_is_the_promise(c: CueHit, v: Verdict) -> Verdict | None:
     ):
         return None
     note = "the extension is the promise itself: fulfilled"
-    if c.fut:  # the decision to extend is the fulfilment, whenever it applies from
+    if c.modal.fut:  # the decision to extend is the fulfilment, whenever it applies from
         return v.to("progress", 0.7, note)
     return v.to("fulfilled", v.confidence, note)
 
