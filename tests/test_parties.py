@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from monitor.config import load_config
-from monitor.errors import ConfigError
 from monitor.evidence import EvidenceEngine, Report
 from monitor.evidence.parties import DEFAULT_PARTIES
+from tests.test_config import _line_of, _problems
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -142,16 +142,6 @@ def test_a_watchlist_without_parties_reads_the_shipped_us_and_china(config_dir: 
     assert _signals(EvidenceEngine.for_watchlist(old), report) == _signals(
         EvidenceEngine.for_watchlist(shipped), report
     )
-
-
-def _problems(config_dir: Path) -> list[str]:
-    with pytest.raises(ConfigError) as info:
-        load_config(config_dir)
-    return [str(p) for p in info.value.problems]
-
-
-def _line_of(path: Path, needle: str) -> int:
-    return next(n for n, line in enumerate(path.read_text().splitlines(), start=1) if needle in line)
 
 
 def test_a_bad_parties_entry_names_file_and_line(us_japan: Path) -> None:
