@@ -103,13 +103,13 @@ def main() -> None:
         commitments = base + synthetic_commitments(max(0, size - len(base)), rng)
         reports = synthetic_reports(args.reports, commitments, rng)
         t0 = time.perf_counter()
-        engine = EvidenceEngine(commitments, cfg.watchlist.category_defaults)
+        engine = EvidenceEngine(commitments, cfg.watchlist.category_defaults, cfg.watchlist.parties)
         build = time.perf_counter() - t0
         t0 = time.perf_counter()
         matches = sum(len(engine.match(r)) for r in reports)
         rate = len(reports) / (time.perf_counter() - t0)
         tracemalloc.start()
-        engine2 = EvidenceEngine(commitments, cfg.watchlist.category_defaults)
+        engine2 = EvidenceEngine(commitments, cfg.watchlist.category_defaults, cfg.watchlist.parties)
         for r in reports[:2000]:
             engine2.match(r)
         peak = tracemalloc.get_traced_memory()[1] / 2**20

@@ -153,7 +153,7 @@ def _print_routing(config: Config, out: TextIO) -> None:
 def cmd_match(args: argparse.Namespace) -> int:
     """JSON lines in, JSON lines out, one per input line, in order; a bad line yields an error field."""
     config = _config(args)
-    engine = EvidenceEngine(config.commitments, config.watchlist.category_defaults)
+    engine = EvidenceEngine.for_watchlist(config.watchlist)
     out = sys.stdout
     for number, line in enumerate(sys.stdin, start=1):
         if not line.strip():
@@ -216,7 +216,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
     from monitor.evidence import explain_text
 
     config = _config(args)
-    engine = EvidenceEngine(config.commitments, config.watchlist.category_defaults)
+    engine = EvidenceEngine.for_watchlist(config.watchlist)
     text = args.text if args.text != "-" else sys.stdin.read()
     published = _parse_when(args.published) if args.published else None
     sys.stdout.write(explain_text(engine, text, published) + "\n")
@@ -227,7 +227,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     """Precision, recall, F1 and signal accuracy of the engine on a labelled set."""
 
     config = _config(args)
-    engine = EvidenceEngine(config.commitments, config.watchlist.category_defaults)
+    engine = EvidenceEngine.for_watchlist(config.watchlist)
     data = args.data if args.data is not None else shipped_labelled_set()
     if not data.exists():
         hint = "" if args.data is not None else " (none ships with this installation)"

@@ -21,7 +21,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar, get_origin
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 from ruamel.yaml import YAML
@@ -102,6 +102,44 @@ class MatchTerms(_Strict):
     exclude: list[str] = Field(default_factory=list)
 
 
+# A word or name in the config: blank entries would match everywhere or nowhere, so they are errors.
+Word = Annotated[str, Field(min_length=1, pattern=r"\S")]
+
+
+class Party(_Strict):
+    """One side of the watchlist's commitments, and the words reports use for it.
+
+    The party's name in a terms group ("China") brings every alias along, and a leader's or a body's
+    name brings theirs ("Xi" also finds "Xi Jinping"), so a watchlist names each side once. ``actors``
+    are the names that, before a verb, make the party the one acting ("Beijing suspends ..."), so
+    China suspending its own fees is no evidence about the US fees; ``places`` are where a visit to the
+    party goes; ``official`` are fragments of a source's name or link that mark it as the party's
+    government when the feed config does not say.
+    """
+
+    aliases: list[Word] = Field(default_factory=list)
+    leaders: dict[Word, list[Word]] = Field(default_factory=dict)
+    bodies: dict[Word, list[Word]] = Field(default_factory=dict)
+    actors: list[Word] | None = None  # None: the name, aliases, leaders and bodies
+    places: list[Word] | None = None  # None: the name and aliases
+    combining: list[Word] = Field(default_factory=list)  # forms used only in compounds ("Sino-US")
+    official: list[Word] = Field(default_factory=list)
+
+    def names(self, name: str) -> list[str]:
+        """The party's name and aliases: what a report may call it."""
+        return [name, *self.aliases]
+
+
+def party_named(parties: Mapping[str, Party], name: str) -> str | None:
+    """The configured party that ``name`` (a commitment's ``party``) stands for, by name or alias in any
+    case; None when no party is called so."""
+    key = name.strip().lower()
+    for party, p in parties.items():
+        if key in (n.lower() for n in p.names(party)):
+            return party
+    return None
+
+
 class Commitment(_Strict):
     """One promise on the watchlist, as announced."""
 
@@ -156,6 +194,10 @@ class Watchlist(_Strict):
     version: Literal[1] = 1
     policy: Policy = Field(default_factory=Policy)
     category_defaults: dict[str, MatchTerms] = Field(default_factory=dict)
+    # The two (or more) sides; empty: the shipped US and China vocabulary (monitor.evidence.parties).
+    parties: dict[Word, Party] = Field(default_factory=dict)
+    # Countries that are neither party; None: a world list without the configured parties.
+    third_countries: list[Word] | None = None
     commitments: list[Commitment]
 
 
@@ -521,13 +563,16 @@ def _suggest(key: str, model: type[BaseModel], parent: Sequence[int | str]) -> s
     import difflib
 
     current: Any = model
+    mapping_key = False  # the next part is a key of a mapping (a party's or a category's name)
     for part in parent:
-        if isinstance(part, int):
+        if isinstance(part, int) or mapping_key:
+            mapping_key = False
             continue
         fields = getattr(current, "model_fields", {})
         if part not in fields:
             return ""
         annotation = fields[part].annotation
+        mapping_key = get_origin(annotation) is dict
         current = _model_in(annotation)
         if current is None:
             return ""
@@ -562,6 +607,31 @@ def _duplicates(path: Path, tree: Any, items: Iterable[Any], section: str, attr:
             )
         else:
             seen[value] = index
+    return problems
+
+
+def _check_parties(path: Path, tree: Any, watchlist: Watchlist) -> list[ConfigProblem]:
+    """With a ``parties:`` section, every commitment's party must be one of them, and no name may stand
+    for two parties: either would silently read the wrong side as the one acting."""
+    if not watchlist.parties:
+        return []
+    problems = []
+    owner: dict[str, str] = {}
+    for party, p in watchlist.parties.items():
+        for item, name in enumerate(p.names(party)):
+            first = owner.setdefault(name.lower(), party)
+            if first != party:
+                loc: tuple[int | str, ...] = (
+                    ("parties", party, "aliases", item - 1) if item else ("parties", party)
+                )
+                message = f"{name!r} already names party {first!r}"
+                problems.append(ConfigProblem(str(path), locate(tree, loc), _loc_key(loc), message))
+    known = ", ".join(watchlist.parties)
+    for index, c in enumerate(watchlist.commitments):
+        if party_named(watchlist.parties, c.party) is None:
+            loc = ("commitments", index, "party")
+            message = f"party {c.party!r} is not under 'parties:' ({known})"
+            problems.append(ConfigProblem(str(path), locate(tree, loc), _loc_key(loc), message))
     return problems
 
 
@@ -769,6 +839,7 @@ def load_config(directory: str | os.PathLike[str]) -> Config:
         watchlist = _validate(Watchlist, path, tree)
         problems += _duplicates(path, tree, watchlist.commitments, "commitments", "id")
         problems += _check_dates(path, tree, watchlist)
+        problems += _check_parties(path, tree, watchlist)
     except ConfigError as exc:
         problems += exc.problems
 

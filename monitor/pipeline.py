@@ -134,7 +134,7 @@ class Monitor:
         """
         judgement = Judgement(
             config,
-            EvidenceEngine(config.commitments, config.watchlist.category_defaults),
+            EvidenceEngine.for_watchlist(config.watchlist),
             Tracker(config.commitments, config.watchlist.policy, config.alerts.reminder_days),
             Alerter(config),
         )

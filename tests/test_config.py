@@ -104,11 +104,12 @@ def test_bad_apprise_url_is_rejected_without_leaking_the_token(config_dir: Path)
 
 def test_yaml_1_2_keeps_country_code_no_a_string(config_dir: Path) -> None:
     path = config_dir / "watchlist.yaml"
-    path.write_text(
-        path.read_text().replace("party: China\n    category: visit", "party: NO\n    category: visit", 1)
-    )
+    text = path.read_text().replace("party: China\n    category: visit", "party: NO\n    category: visit", 1)
+    # a party keyed NO (Norway) is a string too, so the commitment's party is a configured one
+    path.write_text(text.replace("\nparties:\n", "\nparties:\n  NO:\n    aliases: [Norway]\n", 1))
     config = load_config(config_dir)
     assert config.commitment("xi-us-state-visit").party == "NO"
+    assert "NO" in config.watchlist.parties
 
 
 def test_dates_before_announcement_are_rejected(config_dir: Path) -> None:

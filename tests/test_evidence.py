@@ -605,3 +605,23 @@ def test_a_summit_held_in_beijing_is_the_visit(engine: EvidenceEngine) -> None:
         "2026-01-07",
     )
     assert "trump-beijing-visit" not in elsewhere
+
+
+def test_explain_names_the_clause_and_the_rules_that_decided(engine: EvidenceEngine) -> None:
+    """`explain` shows the clause of the cue and the names of the reading rules that decided, and each
+    name is a rule a newcomer can find in monitor/evidence/rules.py."""
+    from monitor.evidence import rules
+
+    text = (
+        "US has not cut fentanyl tariff on Chinese goods\nImporters said the fentanyl tariff on Chinese "
+        "goods has not been lowered, while Beijing said it suspended port fees."
+    )
+    out = explain_text(engine, text, when("2025-11-20"))
+    block = out.split("MATCH us-fentanyl-tariff-cut:")[1].split("MATCH")[0]
+    assert "cue in clause 1 of 2: 'Importers said the fentanyl tariff" in block
+    named = [line.split("rules: ")[1] for line in block.splitlines() if "rules: " in line]
+    assert named == ["negated"]
+    listed = [
+        n for line in out.splitlines() if "rules: " in line for n in line.split("rules: ")[1].split(", ")
+    ]
+    assert listed and set(listed) <= set(rules.rule_names())

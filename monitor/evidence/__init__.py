@@ -38,7 +38,11 @@ Where things live (change the data, not the code, where you can):
 - ``text``: sentences, clauses, dates in a sentence, quantities normalised to a target's unit.
 - ``vocabulary``: data only: shared names, cue tables per kind of commitment, negation, modality,
   attribution and background patterns.
-- ``engine``: relevance, the reading of a sentence, and ``EvidenceEngine``.
+- ``doc``: the engine's working data (a compiled commitment, a scanned report, a unit, a reading).
+- ``rules``: the reading of a sentence, as ordered tuples of small named rules (cue filters, cue rules,
+  sentence rules); ``explain`` lists the rules that decided. Change one rule, not the engine.
+- ``grammar``: the small helpers the rules call (clause windows, modals, stated rates, moved deadlines).
+- ``engine``: compilation, scanning, relevance, families and ``EvidenceEngine``.
 - ``evaluate``: ``explain`` output and the evaluation harness over labelled files.
 """
 

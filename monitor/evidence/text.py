@@ -5,16 +5,13 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from monitor.evidence.types import (
     Quantity,
 )
-from monitor.evidence.vocabulary import (
-    _MONTH_RE,
-    ENTITY_SYNONYMS,
-)
+from monitor.evidence.vocabulary import _MONTH_RE
 
 # --- text helpers -------------------------------------------------------------------------------------
 
@@ -69,11 +66,12 @@ def _case_sensitive(term: str) -> bool:
     return bool(letters) and all(c.isupper() for c in letters) and len(letters) <= 5
 
 
-def _expand(terms: Iterable[str]) -> list[str]:
+def _expand(terms: Iterable[str], synonyms: Mapping[str, tuple[str, ...]]) -> list[str]:
+    """The terms with what each stands for: a party's name brings its aliases ("China" finds Beijing)."""
     out: list[str] = []
     for t in terms:
         out.append(t)
-        out.extend(ENTITY_SYNONYMS.get(_term_key(t).replace(".", ""), ()))
+        out.extend(synonyms.get(_term_key(t).replace(".", ""), ()))
     seen: set[str] = set()
     uniq = []
     for t in out:

@@ -214,7 +214,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     config = load_config(args.config_dir)
-    engine = EvidenceEngine(config.commitments, config.watchlist.category_defaults, model=None)
+    engine = EvidenceEngine.for_watchlist(config.watchlist, model=None)
     rows = load_rows(engine)
     if args.cv:
         if not (JUDGEMENT / "score.py").exists():

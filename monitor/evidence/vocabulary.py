@@ -1,5 +1,6 @@
-"""The vocabulary, as data apart from the code that reads it: shared names (parties, leaders, official
-sources), cue tables per kind of commitment, negation, modality, attribution and background."""
+"""The vocabulary, as data apart from the code that reads it: cue tables per kind of commitment,
+negation, modality, attribution and background. The parties' names, leaders and official sources come
+from the watchlist (``parties``)."""
 
 from __future__ import annotations
 
@@ -15,43 +16,7 @@ _MONTH_RE = r"(january|february|march|april|may|june|july|august|september|octob
 
 # --- shared vocabularies ----------------------------------------------------------------------------
 
-# Names that stand in for a party. A term in a watchlist group that is one of these keys brings the
-# whole list along, so users write "China" and get "Beijing" (the government) and "MOFCOM" for free.
-ENTITY_SYNONYMS: dict[str, tuple[str, ...]] = {
-    "china": ("China", "Chinese", "Beijing", "PRC", "MOFCOM", "Ministry of Commerce", "Chinese government"),
-    "us": (
-        "US",
-        "U.S.",
-        "USA",
-        "United States",
-        "America",
-        "American",
-        "Washington",
-        "White House",
-        "USTR",
-        "Trump administration",
-    ),
-    "xi": (
-        "Xi",
-        "Xi Jinping",
-        "President Xi",
-        "the Chinese president",
-        "China's president",
-        "Chinese leader",
-    ),
-    "trump": ("Trump", "Donald Trump", "President Trump", "the US president", "the U.S. president"),
-    "commerce": (
-        "Commerce",
-        "Commerce Department",
-        "Department of Commerce",
-        "BIS",
-        "Bureau of Industry and Security",
-    ),
-}
-_COUNTERPART_TERMS = {
-    "US": ENTITY_SYNONYMS["us"] + ("U.S.-", "US-"),
-    "China": ENTITY_SYNONYMS["china"],
-}
+# Countries other than the shipped parties; `parties.WORLD` adds those back for other watchlists.
 THIRD_COUNTRIES = (
     "Japan", "Japanese", "Tokyo", "India", "Indian", "New Delhi", "European Union", "EU", "Brussels",
     "Canada", "Canadian", "Ottawa", "Mexico", "Mexican", "Vietnam", "Vietnamese", "South Korea",
@@ -62,14 +27,6 @@ THIRD_COUNTRIES = (
     "Singapore", "Italy", "Spain", "Turkey", "Pakistan", "Saudi Arabia", "Israel", "Chile", "Peru",
     "Colombia", "Korea", "Korean", "Norway", "New Zealand", "Venezuela", "Iran",
 )  # fmt: skip
-LEADERS = ENTITY_SYNONYMS["xi"] + ENTITY_SYNONYMS["trump"]
-
-OFFICIAL_HINTS = re.compile(
-    r"whitehouse\.gov|ustr\.gov|federalregister\.gov|usda\.gov|commerce\.gov|bis\.doc\.gov|cbp\.gov|"
-    r"mofcom\.gov\.cn|gov\.cn|\.gov\b|white house|ustr|mofcom|ministry of commerce|federal register|usda|"
-    r"customs and border|state council",
-    re.I,
-)
 # A sentence that says what the parties undertook, not only which subjects the deal touched.
 _TERMS_STATED = re.compile(
     r"\b(?:agreed|agrees?|agreeing|in exchange for|in return(?: for)?|committed|promised|pledged|"
@@ -521,13 +478,6 @@ _RESTATE = re.compile(
     r"agreement to|under the (?:deal|agreement|truce))\b",
     re.I,
 )
-# A leader speaking about the deal ("Trump says he'll cut", "Xi told reporters he would"): a claim or a
-# plan, not an act of government.
-_LEADER_SAYS = re.compile(
-    r"\b(?:Trump|Xi|president|leader)\b[^.;]{0,40}\b(?:says?|said|told|tells|revealed|reveals|touts?|"
-    r"touted|hails?|hailed|claims?|claimed)\b",
-    re.I,
-)
 _CLAUSE_BREAK = re.compile(
     r"[;:]|,\s*(?:but|while|whereas|although|though)\b|\b(?:but|while|whereas|although)\b", re.I
 )
@@ -594,66 +544,13 @@ def _clause_of(spans: list[tuple[int, int]], pos: int) -> int:
     return 0
 
 
-# Who acts. "China ... suspends port fees" is China's measure even when "US goods" appear in the same
-# clause; a party named right after a preposition ("on US vessels") or as a modifier ("US-linked") is the
-# object, not the actor.
-# A compound ("US-China truce", "Sino-US talks") names the relationship, not an actor: (?<!-) and (?![\w-]).
-# A party name before a noun of goods or firms ("US soybeans", "listed Chinese firms") is a modifier.
+# Who acts (``parties.Parties.actor_before``): a party name before a noun of goods or firms ("US
+# soybeans", "listed Chinese firms") is a modifier, not the actor.
 _MODIFIED_NOUN = (
     r"(?!\s+(?:goods|products|imports|exports|soybeans|soy|farm|agricultural|firms|companies|ships|vessels|"
     r"chips?|buyers|sellers|exporters|importers|entities|cranes?|ports?|markets?|shippers|makers|"
     r"carmakers|automakers|chipmakers|subsidiaries|producers|manufacturers|operators|customers|"
     r"suppliers|businesses|cargoes|shipments|steel|cars|crops|growers|farmers|plants?|factories)\b)"
-)
-_PARTY_RE = {
-    "US": re.compile(
-        r"(?<!-)\b(?:US|U\.S\.|USA|United States|America|American|Washington|White House|USTR|Trump|"
-        r"Commerce Department|BIS|Treasury)(?![\w-])" + _MODIFIED_NOUN
-    ),
-    "China": re.compile(
-        r"(?<!-)\b(?:China|Chinese|Beijing|PRC|MOFCOM|Xi|Xi Jinping|Ministry of Commerce|Tariff Commission|"
-        r"State Council)(?![\w-])" + _MODIFIED_NOUN
-    ),
-}
-_RELATIVE = re.compile(r",\s*(?:which|who|that)\b[^,]*,")
-_OBJECT_PREP = re.compile(
-    r"\b(?:on|to|from|for|against|with|of|by|at|in|into|toward|towards|over|than|and)\s+(?:the\s+)?$", re.I
-)
-
-
-def _actor_before(text: str) -> str | None:
-    """The party named last before a verb in its clause, skipping objects of prepositions; "both" for a
-    joint subject ("US and China suspend port fees")."""
-    found: list[tuple[int, int, str]] = []
-    # a relative clause describes its noun ("the rule, which covers Chinese firms, took effect"): blank it
-    text = _RELATIVE.sub(lambda m: " " * len(m.group(0)), text)
-    for party, rx in _PARTY_RE.items():
-        for m in rx.finditer(text):
-            if _OBJECT_PREP.search(text[: m.start()]) and not re.search(
-                r"(?:^|[^\w\s])\s*\w+\s*(?:and|,)\s*(?:the\s+)?$", text[: m.start()]
-            ):
-                continue
-            found.append((m.start(), m.end(), party))
-    if not found:
-        return None
-    found.sort()
-    last = found[-1]
-    if len(found) > 1:
-        prev = found[-2]
-        if prev[2] != last[2] and re.fullmatch(
-            r"\s*(?:,|and|&|,\s*and)\s*(?:the\s+)?(?:(?:President|Premier|Prime Minister|leader)\s+)?",
-            text[prev[1] : last[0]],
-        ):
-            return "both"
-    return last[2]
-
-
-# "US-China", "U.S.-Chinese", "Sino-US", "China-US": the relationship, not one of the parties. Inside such a
-# compound the other party's name does not count for a commitment: a "US-China port fee suspension" names
-# the US fees, not also China's (which would need the US named again, as their object).
-_COMPOUND = re.compile(
-    r"\b(?:U\.?S\.?|USA|America|American|China|Chinese|Sino|Beijing|Washington)-"
-    r"(?:U\.?S\.?|USA|America|American|China|Chinese|Beijing|Washington)\b"
 )
 
 
