@@ -413,7 +413,7 @@ class EvidenceEngine:
         doc = self._scan(report)
         candidates = self._candidates(doc)
         exps = self._judge(doc, candidates, explain=self.model is not None)
-        self._second_stage(doc, exps, len(candidates))
+        self._second_stage(doc, exps, len(candidates), explain=False)
         return [e.match for e in exps if e.match is not None]
 
     def explain(self, report: Report) -> list[Explanation]:
@@ -426,7 +426,9 @@ class EvidenceEngine:
             ]
         candidates = set(self._candidates(doc))
         exps = self._judge(doc, list(range(len(self._compiled))), explain=True)
-        self._second_stage(doc, [e for i, e in enumerate(exps) if i in candidates], len(candidates))
+        self._second_stage(
+            doc, [e for i, e in enumerate(exps) if i in candidates], len(candidates), explain=True
+        )
         return exps
 
     def _candidates(self, doc: _Doc) -> list[int]:
@@ -439,10 +441,10 @@ class EvidenceEngine:
                     found.update(owners)
         return sorted(found)
 
-    def _second_stage(self, doc: _Doc, exps: list[Explanation], candidates: int) -> None:
+    def _second_stage(self, doc: _Doc, exps: list[Explanation], candidates: int, explain: bool) -> None:
         """The learned stage over the rules' explanations of the candidates (see `model`)."""
         if self.model is not None:
-            apply_model(self.model, self._contexts(doc, exps, candidates))
+            apply_model(self.model, self._contexts(doc, exps, candidates), explain)
 
     def _contexts(self, doc: _Doc, exps: list[Explanation], candidates: int) -> list[PairContext]:
         """What the model reads for each candidate. A report from before a commitment was made, and a

@@ -11,7 +11,9 @@ phrase of any one report: the cue classes come from the vocabulary the rules use
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -114,34 +116,60 @@ def _rule_features(ctx: PairContext, out: dict[str, float]) -> None:
         out[f"why_{name}"] = float(rule.match is None and fragment in text)
 
 
+# Python's re is several times slower with IGNORECASE than on text lowered in advance; a pattern with no
+# upper-case literal finds the same on the lowered text (which `_Doc.low` holds, same length).
+_UPPER_LITERAL = re.compile(r"(?<!\\)[A-Z]")
+
+
+@functools.cache
+def _lowered(pattern: re.Pattern[str]) -> re.Pattern[str] | None:
+    if _UPPER_LITERAL.search(pattern.pattern):
+        return None
+    return re.compile(pattern.pattern, pattern.flags & ~re.IGNORECASE)
+
+
+def _count(pattern: re.Pattern[str], text: str, low: str) -> int:
+    fast = _lowered(pattern)
+    return len(fast.findall(low)) if fast is not None else len(pattern.findall(text))
+
+
+def _found(pattern: re.Pattern[str], text: str, low: str) -> bool:
+    fast = _lowered(pattern)
+    return bool(fast.search(low) if fast is not None else pattern.search(text))
+
+
+def _span_text(doc: _Doc, s: int) -> tuple[str, str]:
+    a, b = doc.spans[s]
+    return doc.text[a:b], doc.low[a:b]
+
+
 def _cue_features(ctx: PairContext, sents: list[int], out: dict[str, float]) -> None:
     """Which kinds of cue occur in the sentences that name the subject, headline apart: a cue counts
     for the signal the commitment's own cue table gives it, so "halted" means what it means here."""
     doc, cc = ctx.doc, ctx.compiled
     scores = dict.fromkeys(SIGNALS, 0.0)
     title_scores = dict.fromkeys(SIGNALS, 0.0)
-    for s in sents:
-        sentence = doc.sentence(s)
+    pieces = [_span_text(doc, s) for s in sents]
+    for s, (sentence, low) in zip(sents, pieces, strict=True):
         for cue in cc.cues:
-            if cue.pattern.search(sentence):
+            if _found(cue.pattern, sentence, low):
                 scores[cue.signal] += 1.0
                 if s == 0 and doc.title_end > 0:
                     title_scores[cue.signal] += 1.0
     for signal in SIGNALS:
         out[f"cue_{signal}"] = math.log1p(scores[signal])
         out[f"cue_{signal}_title"] = float(title_scores[signal] > 0)
-    text = " ".join(doc.sentence(s) for s in sents)
+    text, low = " ".join(p[0] for p in pieces), " ".join(p[1] for p in pieces)
     for name, pattern in _MOOD_PATTERNS.items():
-        out[f"mood_{name}"] = math.log1p(len(pattern.findall(text)))
-    out["mood_background"] = float(any(_BACKGROUND.search(doc.sentence(s)) for s in sents))
+        out[f"mood_{name}"] = math.log1p(_count(pattern, text, low))
+    out["mood_background"] = float(any(_found(_BACKGROUND, *p) for p in pieces))
+    title = _span_text(doc, 0) if doc.title_end > 0 and 0 in sents else None
     for name, pattern in ASPECT_CUES.items():
-        out[f"aspect_{name}"] = math.log1p(len(pattern.findall(text)))
-        out[f"aspect_{name}_title"] = float(
-            doc.title_end > 0 and 0 in sents and bool(pattern.search(doc.sentence(0)))
-        )
+        out[f"aspect_{name}"] = math.log1p(_count(pattern, text, low))
+        out[f"aspect_{name}_title"] = float(title is not None and _found(pattern, *title))
     for mode, frames in FRAME_CUES.items():
         for name, pattern in frames.items():  # every frame is a feature; only the commitment's kind fires
-            out[f"frame_{mode}_{name}"] = float(mode == cc.mode and bool(pattern.search(doc.text)))
+            out[f"frame_{mode}_{name}"] = float(mode == cc.mode and _found(pattern, doc.text, doc.low))
 
 
 def _days(a: dt.date | None, b: dt.date | None) -> float | None:

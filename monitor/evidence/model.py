@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -41,6 +41,22 @@ class Linear:
     classes: tuple[str, ...]
     weights: tuple[tuple[float, ...], ...]  # one row per class (a single row for a binary scorer)
     intercepts: tuple[float, ...]
+    # The standardisation folded into the weights, so that a score costs one multiplication per feature
+    # that is not zero (most are zero for any one pair): the daemon scores every candidate.
+    _folded: tuple[dict[str, float], ...] = field(init=False, repr=False, compare=False)
+    _offsets: tuple[float, ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        folded = tuple(
+            {n: w / s for n, w, s in zip(self.names, row, self.scale, strict=True) if w}
+            for row in self.weights
+        )
+        offsets = tuple(
+            b - sum(w * m / s for w, m, s in zip(row, self.mean, self.scale, strict=True))
+            for row, b in zip(self.weights, self.intercepts, strict=True)
+        )
+        object.__setattr__(self, "_folded", folded)
+        object.__setattr__(self, "_offsets", offsets)
 
     def _standard(self, features: dict[str, float]) -> list[float]:
         return [
@@ -48,10 +64,10 @@ class Linear:
         ]
 
     def scores(self, features: dict[str, float]) -> list[float]:
-        x = self._standard(features)
+        present = [(n, v) for n, v in features.items() if v]
         return [
-            sum(w * v for w, v in zip(row, x, strict=True)) + b
-            for row, b in zip(self.weights, self.intercepts, strict=True)
+            offset + sum(row[n] * v for n, v in present if n in row)
+            for row, offset in zip(self._folded, self._offsets, strict=True)
         ]
 
     def contributions(self, features: dict[str, float], row: int, top: int = 5) -> list[tuple[str, float]]:
@@ -93,6 +109,7 @@ class Verdict:
 
     relevance: float
     relevant: bool
+    needed: float
     signal: Signal
     probability: float
     why_relevant: list[tuple[str, float]]
@@ -110,7 +127,9 @@ class EvidenceModel:
     # Overruling the rules (a pair they did not match) needs a surer model than agreeing with them.
     override_min: float = 0.5
 
-    def judge(self, features: dict[str, float], may_change: bool = True) -> Verdict:
+    def judge(self, features: dict[str, float], may_change: bool = True, explain: bool = False) -> Verdict:
+        """Relevance and signal for one pair; ``explain`` adds the features behind them (it costs a
+        pass over every feature, so the daemon's path goes without)."""
         p_rel = _sigmoid(self.relevance.scores(features)[0])
         needed = self.relevance_min if features.get("rule_match") else self.override_min
         probs = dict(zip(self.signal.classes, _softmax(self.signal.scores(features)), strict=True))
@@ -121,10 +140,11 @@ class EvidenceModel:
         return Verdict(
             relevance=p_rel,
             relevant=p_rel >= needed,
+            needed=needed,
             signal=signal,  # type: ignore[arg-type]
             probability=probs[signal],
-            why_relevant=self.relevance.contributions(features, 0),
-            why_signal=self.signal.contributions(features, row),
+            why_relevant=self.relevance.contributions(features, 0) if explain else [],
+            why_signal=self.signal.contributions(features, row) if explain else [],
         )
 
     @classmethod
@@ -156,7 +176,7 @@ def _evidence_sentence(doc: _Doc, cc: _Compiled) -> str:
 
 
 def _format(parts: list[tuple[str, float]]) -> str:
-    return ", ".join(f"{n} {v:+.2f}" for n, v in parts)
+    return " (" + ", ".join(f"{n} {v:+.2f}" for n, v in parts) + ")" if parts else ""
 
 
 def _decide(verdict: Verdict, rule: Match | None, cc: _Compiled, doc: _Doc) -> Match:
@@ -179,23 +199,21 @@ def _decide(verdict: Verdict, rule: Match | None, cc: _Compiled, doc: _Doc) -> M
     )
 
 
-def apply_model(model: EvidenceModel, contexts: Sequence[PairContext]) -> None:
+def apply_model(model: EvidenceModel, contexts: Sequence[PairContext], explain: bool = False) -> None:
     """Let the model decide every pair the rules looked at, in place; the rule reasons stay, followed
-    by the model's, so `explain` shows both stages."""
+    by the model's, so `explain` shows both stages (with the features that weighed most)."""
     for ctx in contexts:
         exp = ctx.rule
         features = pair_features(ctx)
-        verdict = model.judge(features, may_change=not ctx.no_change)
+        verdict = model.judge(features, may_change=not ctx.no_change, explain=explain)
         exp.reasons.append(
-            f"model: about it {verdict.relevance:.2f} (needs {model.relevance_min:.2f}; "
-            f"{_format(verdict.why_relevant)})"
+            f"model: about it {verdict.relevance:.2f}, needs {verdict.needed:.2f}"
+            + _format(verdict.why_relevant)
         )
         if not verdict.relevant:
             exp.matched, exp.match = False, None
             continue
         match = _decide(verdict, exp.match, ctx.compiled, ctx.doc)
-        exp.reasons.append(
-            f"model: {verdict.signal} {verdict.probability:.2f} ({_format(verdict.why_signal)})"
-        )
+        exp.reasons.append(f"model: {verdict.signal} {verdict.probability:.2f}{_format(verdict.why_signal)}")
         exp.matched = True
         exp.match = replace(match, explanation="; ".join(exp.reasons))
