@@ -31,6 +31,13 @@ How a report is judged, and why each step exists:
    cargoes with a stated tonnage are normalised to the target unit; a cumulative amount that reaches the
    target is fulfilment.
 
+6. **The learned stage.** The rules are precise but need a whole subject in one sentence. Every
+   candidate (a commitment with an alias anywhere) is also described by general, named features
+   (``features``) and two logistic regressions weigh them (``model``, weights in ``model.json``, learned
+   by ``train``): one for relevance, one for the signal. Overruling the rules, and any status-changing
+   signal, need more certainty than agreeing with them; a report from before the commitment and another
+   party's act stay out.
+
 Where things live (change the data, not the code, where you can):
 
 - ``types``: ``Report``, ``Match``, ``Explanation``, ``Quantity`` and ``read_published`` (reduced-precision
@@ -44,6 +51,8 @@ Where things live (change the data, not the code, where you can):
 - ``grammar``: the small helpers the rules call (clause windows, modals, stated rates, moved deadlines).
 - ``engine``: compilation, scanning, relevance, families and ``EvidenceEngine``.
 - ``evaluate``: ``explain`` output and the evaluation harness over labelled files.
+- ``features``, ``model``, ``train``: the learned stage's features, its scorer, and the script that
+  learns ``model.json`` (``python -m monitor.evidence.train [--cv 5]``).
 """
 
 from monitor.evidence.engine import EvidenceEngine
