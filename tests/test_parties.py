@@ -171,3 +171,14 @@ def test_a_party_missing_from_parties_or_named_twice_is_an_error(us_japan: Path)
         text=True,
     )
     assert out.returncode != 0 and f"watchlist.yaml:{party_line}:" in out.stdout + out.stderr
+
+
+def test_official_hints_match_whole_words_only() -> None:
+    """"USTR" marks a source as official, but not inside "industry" (a news link's section)."""
+    engine = EvidenceEngine.for_watchlist(load_config(ROOT / "config").watchlist)
+    official = engine.parties.official
+    assert official.search("USTR")
+    assert official.search("https://ustr.gov/about-us/policy-offices/press-office")
+    assert official.search("https://example.gov.cn/notice")
+    assert not official.search("https://koreajoongangdaily.joins.com/news/2025-11-10/business/industry/x")
+    assert not official.search("https://public.govdelivery.com/accounts/x")

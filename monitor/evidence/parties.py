@@ -53,9 +53,12 @@ def _either(words: Sequence[str]) -> str:
 
 
 def _hint(hint: str) -> str:
-    """A source name or link containing the hint, in any case; a domain ending (".gov") must end there:
-    example.gov and example.gov.cn, not govdelivery.com."""
-    return re.escape(hint) + (r"\b" if hint.startswith(".") else "")
+    """A source name or link containing the hint as whole words, in any case: "USTR" in "USTR says", not
+    in "industry"; a domain ending (".gov") must end there: example.gov and example.gov.cn, not
+    govdelivery.com."""
+    before = r"(?<!\w)" if hint[:1].isalnum() else ""
+    after = r"(?!\w)" if hint[-1:].isalnum() else ""
+    return before + re.escape(hint) + after
 
 
 @dataclass(frozen=True)
