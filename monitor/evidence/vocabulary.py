@@ -562,6 +562,7 @@ def _frames(**items: str) -> dict[str, re.Pattern[str]]:
     return {name: re.compile(pattern, re.I) for name, pattern in items.items()}
 
 
+_IN_FORCE_FRAME = r"\b(took effect|takes effect|in effect|in force|effective|from \d{1,2} \w+|began|begins)\b"
 FRAME_CUES: dict[str, dict[str, re.Pattern[str]]] = {
     "visit": _frames(
         meeting=r"\b(summit|talks|meet(?:s|ing|ings)?|met|host(?:s|ed|ing)?|welcom(?:e|es|ed|ing)|banquet)\b",
@@ -577,12 +578,12 @@ FRAME_CUES: dict[str, dict[str, re.Pattern[str]]] = {
         target=r"\b(target|pledge|commitment|goal|quota)\b",
     ),
     "suspension": _frames(
-        in_force=r"\b(took effect|takes effect|in effect|in force|effective|from \d{1,2} \w+|began|begins)\b",
+        in_force=_IN_FORCE_FRAME,
         notice=r"\b(federal register|notice|announcement|order|decree|statement|circular)\b",
         lapse=r"\b(expir\w+|lapse\w*|reimpos\w+|restor\w+|snap ?back|resum\w+)\b",
     ),
     "measure": _frames(
-        in_force=r"\b(took effect|takes effect|in effect|in force|effective|from \d{1,2} \w+|began|begins)\b",
+        in_force=_IN_FORCE_FRAME,
         notice=r"\b(federal register|executive order|order|notice|proclamation)\b",
         rate=r"\b\d{1,3}(?:\.\d)?\s*(?:%|percent|per cent|percentage points?|points)\b",
     ),
