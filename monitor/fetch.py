@@ -133,7 +133,7 @@ class _HostGate:
                 self.semaphore.release()
                 raise
         finally:
-            self.waiting.discard(task)  # type: ignore[arg-type]
+            self.waiting.discard(task)
 
     def release(self) -> None:
         self.semaphore.release()
