@@ -17,7 +17,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 PERF=${PERF:-$(cd "$ROOT/../shared/perf" && pwd)}
 PY=${PY:-/tmp/perf-venv/bin/python}
 TM=${TM:-$(command -v trade-monitor)}
-SIZES=${SIZES:-250 1000 4000}
+SIZES=${SIZES-250 1000 4000}  # SIZES="" runs only the no-validators part
 NOVAL=${NOVAL:-1} NOVAL_N=${NOVAL_N:-1000}
 WORK=${WORK:-/tmp/tm-side} PORT=${PORT:-8765} REPEAT=${REPEAT:-2}
 export PY REPEAT WORKERS=${WORKERS:-1}
