@@ -77,7 +77,13 @@ async def run_daemon(config: Path, db: str, minutes: float) -> None:
     from monitor.scheduler import Daemon
     from monitor.store import as_utc
 
+    built = time.monotonic()
     daemon = Daemon(config, db, watch_config=False, retention=None)
+    print(
+        f"daemon built in {time.monotonic() - built:.1f}s (config, schema, source sync), "
+        f"peak RSS so far {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB",
+        flush=True,
+    )
     lags: list[float] = []
     cold_starts: list[float] = []
     outcomes: dict[str, int] = {}

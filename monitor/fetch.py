@@ -107,23 +107,33 @@ class _Failure(Exception):
 class _HostGate:
     """Politeness towards one host: at most `limit` requests at once and `min_interval` between starts."""
 
-    def __init__(self, limit: int, min_interval: float) -> None:
+    def __init__(self, limit: int, min_interval: float, waiting: set[asyncio.Task[object]]) -> None:
         self.semaphore = asyncio.Semaphore(limit)
         self.min_interval = min_interval
         self.next_start = 0.0
         self.blocked_until = 0.0  # set from a 429/503 Retry-After: the whole host asked us to wait
+        # Tasks queued for their turn (a free slot or the pace gap), shared by the fetcher's gates: a
+        # stop drops these at once, since none has sent a byte, instead of letting them start one by one
+        # min_interval apart.
+        self.waiting = waiting
 
     async def acquire(self) -> None:
-        await self.semaphore.acquire()
+        task = asyncio.current_task()
+        if task is not None:
+            self.waiting.add(task)
         try:
-            now = time.monotonic()
-            start = max(now, self.next_start)
-            self.next_start = start + self.min_interval
-            if start > now:
-                await asyncio.sleep(start - now)
-        except BaseException:
-            self.semaphore.release()
-            raise
+            await self.semaphore.acquire()
+            try:
+                now = time.monotonic()
+                start = max(now, self.next_start)
+                self.next_start = start + self.min_interval
+                if start > now:
+                    await asyncio.sleep(start - now)
+            except BaseException:
+                self.semaphore.release()
+                raise
+        finally:
+            self.waiting.discard(task)
 
     def release(self) -> None:
         self.semaphore.release()
@@ -330,6 +340,7 @@ class Fetcher:
         self.min_host_interval = min_host_interval
         self.host_overrides = {k.lower(): v for k, v in (host_overrides or {}).items()}
         self._gates: dict[str, _HostGate] = {}
+        self._waiting: set[asyncio.Task[object]] = set()  # kept across reloads, which replace the gates
         self._owns_client = client is None
         self._client = client or httpx.AsyncClient(
             timeout=httpx.Timeout(read_timeout, connect=connect_timeout, pool=deadline),
@@ -359,13 +370,17 @@ class Fetcher:
     async def __aexit__(self, *exc: object) -> None:
         await self.aclose()
 
+    def queued_tasks(self) -> set[asyncio.Task[object]]:
+        """Tasks still waiting for their turn at a host (none of them has sent a request yet)."""
+        return set(self._waiting)
+
     def _gate(self, url: str) -> _HostGate:
         key = _host_key(url)
         gate = self._gates.get(key)
         if gate is None:
             host = (urlsplit(url).hostname or "").lower()
             limit, interval = self.host_overrides.get(host, (self.per_host_limit, self.min_host_interval))
-            gate = self._gates[key] = _HostGate(max(1, limit), max(0.0, interval))
+            gate = self._gates[key] = _HostGate(max(1, limit), max(0.0, interval), self._waiting)
         return gate
 
     async def fetch(self, state: FetchState) -> FetchResult:

@@ -151,7 +151,13 @@ class PollPool:
 
     async def drain(self, grace: float) -> None:
         """Let polls in flight finish for up to ``grace`` seconds; cancel the rest and give back their
-        leases, so a restart polls those sources at their due time rather than after the lease."""
+        leases, so a restart polls those sources at their due time rather than after the lease.
+
+        Polls still queued for their turn at a host (behind its concurrency or its pace) have sent
+        nothing yet: they are dropped at once, not started one by one ``min_interval`` apart (ten
+        searches paced 2 s apart would hold the stop for 18 s).
+        """
+        await self._drop_queued()
         if self.tasks:
             await asyncio.wait(list(self.tasks), timeout=grace)
         cut = dict(self.tasks)
@@ -163,6 +169,19 @@ class PollPool:
         if cut:
             log.warning("stopping: %d polls cut short after %gs; their sources are released", len(cut), grace)
             await asyncio.to_thread(self.monitor.store.release_source_leases, list(cut.values()))
+
+    async def _drop_queued(self) -> None:
+        """Cancel the polls waiting at a host gate and give back their sources' leases."""
+        queued = self.fetcher.queued_tasks()
+        dropped = {task: source for task, source in self.tasks.items() if task in queued}
+        for task in dropped:
+            task.cancel()
+        for task in dropped:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        if dropped:
+            log.info("stopping: %d polls that had not started are dropped", len(dropped))
+            await asyncio.to_thread(self.monitor.store.release_source_leases, list(dropped.values()))
 
 
 class Daemon:
@@ -561,10 +580,12 @@ class Daemon:
         if self._poll_task is not None:  # the loop ends at once: it only waits on the stop event
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._poll_task
+        backfill = self.backfill_task
+        if backfill is not None and not backfill.done():
+            backfill.cancel()  # first, so its paced searches stop taking turns; the next start resumes
         await self.pool.drain(self.shutdown_grace)
-        if self.backfill_task is not None and not self.backfill_task.done():
-            self.backfill_task.cancel()  # each window is one transaction: the next start resumes
-            await asyncio.wait([self.backfill_task], timeout=self.shutdown_grace)
+        if backfill is not None and not backfill.done():
+            await asyncio.wait([backfill], timeout=self.shutdown_grace)
         if self.in_flight:
             _, pending = await asyncio.wait(list(self.in_flight), timeout=max(0.0, ends - loop.time()))
             for task in pending:

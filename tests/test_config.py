@@ -145,3 +145,27 @@ def test_check_config_cli_exit_codes(config_dir: Path) -> None:
     )
     assert bad.returncode == 2
     assert re.search(r"watchlist\.yaml:\d+: .*unknown key 'categry'", bad.stderr), bad.stderr
+
+
+def test_fast_reader_reads_yaml_1_2_like_the_round_trip_reader(tmp_path: Path) -> None:
+    """Config files are read through libyaml when valid; its scalars must be YAML 1.2's (as ruamel's
+    round-trip reader, which reports the lines of problems, reads them), not PyYAML's 1.1."""
+    from monitor.config import _plain, read_yaml, read_yaml_fast
+
+    path = tmp_path / "x.yaml"
+    path.write_text(
+        "a: yes\nb: 012\nc: 1:30\nd: 0o17\ne: 1.5e3\nf: on\ng: 2025-01-02\nh: ~\ni: True\n"
+        "j: [0x1f, -3, +4, .5, null, '012']\nk: {x: no}\n"
+    )
+    fast = read_yaml_fast(path)
+    assert fast == _plain(read_yaml(path))
+    assert fast["a"] == "yes" and fast["b"] == 12 and fast["c"] == "1:30" and fast["f"] == "on"
+
+
+def test_a_duplicate_yaml_key_is_still_reported_with_its_line(config_dir: Path) -> None:
+    """libyaml keeps the last of two equal keys silently; the config is then read the exact way."""
+    path = config_dir / "sources.yaml"
+    text = path.read_text()
+    path.write_text(text.replace("version: 1\n", "version: 1\nversion: 1\n", 1))
+    problems = _problems(config_dir)
+    assert any("sources.yaml:" in p and "duplicate" in p.lower() for p in problems), problems

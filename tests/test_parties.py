@@ -174,7 +174,7 @@ def test_a_party_missing_from_parties_or_named_twice_is_an_error(us_japan: Path)
 
 
 def test_official_hints_match_whole_words_only() -> None:
-    """"USTR" marks a source as official, but not inside "industry" (a news link's section)."""
+    """The hint "USTR" marks a source as official, but not inside "industry" (a news section)."""
     engine = EvidenceEngine.for_watchlist(load_config(ROOT / "config").watchlist)
     official = engine.parties.official
     assert official.search("USTR")

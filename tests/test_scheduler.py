@@ -123,3 +123,31 @@ async def test_sigterm_past_the_grace_releases_the_lease_without_a_traceback(
     assert row is not None and row.lease_until is None and row.polls == 0
     assert "CancelledError" not in caplog.text and "Traceback" not in caplog.text
     assert not any(r.exc_info for r in caplog.records)
+
+
+async def test_sigterm_drops_polls_queued_behind_a_host_pace_at_once(
+    config_dir: Path, sqlite_url: str, server: FeedServer
+) -> None:
+    """Ten sources on a host paced 2 s apart (as Google News searches are): a stop after the first poll
+    returns at once, the nine queued polls dropped and their leases given back, instead of sending them
+    one by one for 18 s within the 20 s grace."""
+    names = {f"search-{i}": f"/s{i}.xml" for i in range(10)}
+    for path in names.values():
+        server.routes[path] = Route(body=FEED, headers=RSS)
+    body = sources_yaml(server, names, interval="15m").replace(
+        "{concurrency: 4, min_interval: 0}", "{concurrency: 1, min_interval: 2}"
+    )
+    write_sources(config_dir, body)
+    daemon = Daemon(config_dir, sqlite_url, watch_config=False, shutdown_grace=20)
+    task = asyncio.create_task(daemon.run())
+    await wait_until(lambda: len(server.requests) >= 1, "the first poll to be sent")
+    await wait_until(lambda: all(r.lease_until for r in daemon.store.sources()), "every source claimed")
+    loop = asyncio.get_running_loop()
+    stop = loop.time()
+    os.kill(os.getpid(), signal.SIGTERM)
+    await asyncio.wait_for(task, 30)
+    assert loop.time() - stop < 3.0, "the stop waited for queued polls"
+    assert len(server.requests) <= 2  # the first, and at most one whose turn came as the stop began
+    rows = [daemon.store.source_by_name(name) for name in names]
+    assert all(row is not None and row.lease_until is None for row in rows)
+    assert sum(row.polls for row in rows if row is not None) == len(server.requests)

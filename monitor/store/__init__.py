@@ -339,29 +339,37 @@ class Store:
     # --- sources ---------------------------------------------------------------------------------
 
     def sync_sources(self, sources: Sequence[Any], interval_for: Any) -> None:
-        """Make the source table match sources.yaml, keeping fetch state of sources that stay."""
+        """Make the source table match sources.yaml, keeping fetch state of sources that stay.
+
+        Plain rows in and bulk statements out, writing only what changed: an ORM object per source cost
+        ~5 KiB and a flush check each, 50 MiB and seconds at every start and reload with 10,000 sources.
+        """
+        from sqlalchemy import insert, update
+        from sqlalchemy import select as select_columns
+
+        table = SourceRow.__table__  # type: ignore[attr-defined]
+        columns = [table.c[name] for name in _SYNCED_COLUMNS]
         with self.session() as s:
-            rows = {r.name: r for r in s.exec(select(SourceRow)).all()}
+            current = {r.name: dict(r._mapping) for r in s.execute(select_columns(*columns))}
+            fresh: list[dict[str, Any]] = []
+            changed: list[dict[str, Any]] = []
             for src in sources:
-                row = rows.pop(src.name, None)
-                if row is None:
-                    row = SourceRow(name=src.name, url=src.url, configured_url=src.url)
-                elif row.configured_url != src.url:
-                    row.url = src.url
-                    row.configured_url = src.url
-                    row.etag = row.last_modified = row.body_hash = None
-                    if row.disabled_reason == "410 Gone":  # a new URL deserves a fresh try
-                        row.enabled, row.disabled_reason = True, None
-                row.official = src.official
-                if not src.enabled:
-                    row.enabled, row.disabled_reason = False, "disabled in sources.yaml"
-                elif row.disabled_reason in ("disabled in sources.yaml", "removed from sources.yaml"):
-                    row.enabled, row.disabled_reason = True, None
-                row.interval_seconds = float(interval_for(src))
-                s.add(row)
-            for row in rows.values():
-                row.enabled, row.disabled_reason = False, "removed from sources.yaml"
-                s.add(row)
+                old = current.pop(src.name, None)
+                row = dict(old) if old is not None else _new_source_values(src.name, src.url)
+                _apply_source_config(row, src, float(interval_for(src)))
+                if old is None:
+                    fresh.append(row)
+                elif row != old:
+                    changed.append({k: v for k, v in row.items() if k == "id" or v != old[k]})
+            for old in current.values():
+                if old["enabled"] or old["disabled_reason"] != "removed from sources.yaml":
+                    changed.append(
+                        {"id": old["id"], "enabled": False, "disabled_reason": "removed from sources.yaml"}
+                    )
+            for chunk in range(0, len(fresh), 500):
+                s.execute(insert(SourceRow), fresh[chunk : chunk + 500])
+            for values in changed:
+                s.execute(update(SourceRow).where(col(SourceRow.id) == values["id"]).values(**values))
 
     def sources(self) -> list[SourceRow]:
         with self.session() as s:
@@ -728,6 +736,44 @@ def add_missing_columns(conn: Connection, skip: frozenset[str] = frozenset()) ->
             if index.name not in indexes and index.name not in skip:
                 index.create(conn, checkfirst=True)
     return added
+
+
+# The columns sync_sources reads and may write (the rest is fetch state it never touches).
+_SYNCED_COLUMNS = (
+    "id",
+    "name",
+    "url",
+    "configured_url",
+    "official",
+    "enabled",
+    "disabled_reason",
+    "interval_seconds",
+    "etag",
+    "last_modified",
+    "body_hash",
+)
+
+
+def _new_source_values(name: str, url: str) -> dict[str, Any]:
+    """A new source row's columns: the model's defaults, then its name and URL."""
+    values = {field: info.default for field, info in SourceRow.model_fields.items() if field != "id"}
+    values.update(name=name, url=url, configured_url=url)
+    return values
+
+
+def _apply_source_config(row: dict[str, Any], src: Any, interval: float) -> None:
+    """What sources.yaml says about one source, applied to its row's values (as before, field by field)."""
+    if row.get("id") is not None and row["configured_url"] != src.url:
+        row["url"] = row["configured_url"] = src.url
+        row["etag"] = row["last_modified"] = row["body_hash"] = None
+        if row["disabled_reason"] == "410 Gone":  # a new URL deserves a fresh try
+            row["enabled"], row["disabled_reason"] = True, None
+    row["official"] = src.official
+    if not src.enabled:
+        row["enabled"], row["disabled_reason"] = False, "disabled in sources.yaml"
+    elif row["disabled_reason"] in ("disabled in sources.yaml", "removed from sources.yaml"):
+        row["enabled"], row["disabled_reason"] = True, None
+    row["interval_seconds"] = interval
 
 
 # --- the tracker's reads: bounded, indexed queries whose cost does not grow with history -------------
