@@ -160,28 +160,27 @@ class PollPool:
         await self._drop_queued()
         if self.tasks:
             await asyncio.wait(list(self.tasks), timeout=grace)
-        cut = dict(self.tasks)
-        for task in cut:
-            task.cancel()
-        for task in cut:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        cut = await self._cancel(dict(self.tasks))
         if cut:
-            log.warning("stopping: %d polls cut short after %gs; their sources are released", len(cut), grace)
-            await asyncio.to_thread(self.monitor.store.release_source_leases, list(cut.values()))
+            log.warning("stopping: %d polls cut short after %gs; their sources are released", cut, grace)
 
     async def _drop_queued(self) -> None:
         """Cancel the polls waiting at a host gate and give back their sources' leases."""
         queued = self.fetcher.queued_tasks()
-        dropped = {task: source for task, source in self.tasks.items() if task in queued}
-        for task in dropped:
+        dropped = await self._cancel({task: source for task, source in self.tasks.items() if task in queued})
+        if dropped:
+            log.info("stopping: %d polls that had not started are dropped", dropped)
+
+    async def _cancel(self, polls: dict[asyncio.Task[str], int]) -> int:
+        """Cancel these polls, wait for them to unwind, and give back their sources' leases."""
+        for task in polls:
             task.cancel()
-        for task in dropped:
+        for task in polls:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
-        if dropped:
-            log.info("stopping: %d polls that had not started are dropped", len(dropped))
-            await asyncio.to_thread(self.monitor.store.release_source_leases, list(dropped.values()))
+        if polls:
+            await asyncio.to_thread(self.monitor.store.release_source_leases, list(polls.values()))
+        return len(polls)
 
 
 class Daemon:
