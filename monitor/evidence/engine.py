@@ -47,6 +47,11 @@ from monitor.evidence.vocabulary import (
 __all__ = ["EvidenceEngine", "_Compiled", "_Doc", "_Hit", "_Reading", "_Unit", "_mode_of"]
 
 
+def _gave_reason(exp: Explanation, fragments: Sequence[str]) -> bool:
+    """The rules matched nothing and said why with one of these reasons."""
+    return exp.match is None and any(f in r for r in exp.reasons for f in fragments)
+
+
 class EvidenceEngine:
     """Matches reports against a fixed set of commitments; build a new one when the watchlist changes.
 
@@ -455,10 +460,9 @@ class EvidenceEngine:
             cc = self._compiled[self._index[exp.commitment]]
             if doc.published is not None and doc.published < cc.commitment.announced:
                 continue
-            if exp.match is None and any(v in r for r in exp.reasons for v in RULE_VETOES):
+            if _gave_reason(exp, RULE_VETOES):
                 continue
-            no_change = exp.match is None and any(v in r for r in exp.reasons for v in RULE_NO_CHANGE)
-            out.append(PairContext(doc, cc, exp, official, candidates, no_change))
+            out.append(PairContext(doc, cc, exp, official, candidates, _gave_reason(exp, RULE_NO_CHANGE)))
         return out
 
     def pair_contexts(self, report: Report) -> list[PairContext]:

@@ -63,9 +63,9 @@ class PairContext:
     no_change: bool = False  # the rules allow no status change here (`RULE_NO_CHANGE`)
 
 
-def _alias_sentences(ctx: PairContext) -> list[int]:
-    aliases = ctx.compiled.aliases
-    return [i for i, hits in enumerate(ctx.doc.hits_by_sentence) if any(k in aliases for k in hits)]
+def alias_sentences(doc: _Doc, cc: _Compiled) -> list[int]:
+    """The sentences that name the commitment's subject (an alias), title first when there is one."""
+    return [i for i, hits in enumerate(doc.hits_by_sentence) if any(k in cc.aliases for k in hits)]
 
 
 def _doc_keys(ctx: PairContext, sentences: list[int]) -> set[str]:
@@ -79,7 +79,7 @@ def _place_features(ctx: PairContext, out: dict[str, float]) -> list[int]:
     """Where the commitment's words occur: a headline or lead that names the subject makes the report
     about it even when no single sentence holds every required word."""
     doc, cc = ctx.doc, ctx.compiled
-    sents = _alias_sentences(ctx)
+    sents = alias_sentences(doc, cc)
     has_title = doc.title_end > 0
     lead = 1 if has_title else 0
     out["alias_title"] = float(has_title and 0 in sents)

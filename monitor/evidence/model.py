@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from monitor.config import Signal
-from monitor.evidence.features import PairContext, pair_features
+from monitor.evidence.features import PairContext, alias_sentences, pair_features
 from monitor.evidence.types import Match
 
 if TYPE_CHECKING:
@@ -125,7 +125,7 @@ class EvidenceModel:
     relevance_min: float
     critical_min: float
     # Overruling the rules (a pair they did not match) needs a surer model than agreeing with them.
-    override_min: float = 0.5
+    override_min: float
 
     def judge(self, features: dict[str, float], may_change: bool = True, explain: bool = False) -> Verdict:
         """Relevance and signal for one pair; ``explain`` adds the features behind them (it costs a
@@ -155,7 +155,7 @@ class EvidenceModel:
             signal=Linear.from_json(data["signal"]),
             relevance_min=float(data["relevance_min"]),
             critical_min=float(data["critical_min"]),
-            override_min=float(data.get("override_min", data["relevance_min"])),
+            override_min=float(data["override_min"]),
         )
 
 
@@ -170,7 +170,7 @@ def shipped_model() -> EvidenceModel | None:
 def _evidence_sentence(doc: _Doc, cc: _Compiled) -> str:
     """The sentence to quote when the rules found none: the first that names the subject, the lead
     before the headline (it says more)."""
-    named = [i for i, hits in enumerate(doc.hits_by_sentence) if any(k in cc.aliases for k in hits)]
+    named = alias_sentences(doc, cc)
     body = [i for i in named if not (i == 0 and doc.title_end > 0)]
     return doc.sentence((body or named or [0])[0])
 
@@ -180,8 +180,9 @@ def _format(parts: list[tuple[str, float]]) -> str:
 
 
 def _decide(verdict: Verdict, rule: Match | None, cc: _Compiled, doc: _Doc) -> Match:
-    """The model's signal, keeping the rule's cue, quantity and date when the two agree on the signal
-    (they are what the tracker and the alert quote)."""
+    """The model's signal. When the rules read the same signal, their whole match stays (cue, evidence,
+    quantity, date: what the tracker and the alert quote); when not, their evidence sentence, quantity
+    and date stay (facts of the text) but not their cue, which argued for another signal."""
     if rule is not None and rule.signal == verdict.signal:
         return replace(rule, confidence=round(max(verdict.probability, 0.5), 3))
     quantity = rule.quantity if rule is not None else None

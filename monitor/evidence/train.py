@@ -11,8 +11,8 @@ sampling), so the same data and config give the same file.
 
 Data: the real judgement set in ``../shared/judgement`` (two readers, adjudicated; ambiguous pairs left
 out) and the project's own sets in ``tests/data/labelled*.jsonl``. The own sets were written to older
-conventions and read more like the rules than like reporting, so they weigh less, and relevance is
-learned from the real set alone when it is present.
+conventions and read more like the rules than like reporting, so they weigh less in both models; their
+hard negatives (third countries, other deals) still teach relevance.
 """
 
 from __future__ import annotations
@@ -37,7 +37,6 @@ ROOT = Path(__file__).resolve().parents[2]
 JUDGEMENT = ROOT.parent / "shared" / "judgement"
 OWN_SETS = ("labelled.jsonl", "labelled_blind.jsonl", "labelled_fresh.jsonl")
 OWN_WEIGHT = 0.3
-OWN_RELEVANCE = True  # the own sets' hard negatives (third countries, other deals) teach relevance too
 RELEVANCE_C, SIGNAL_C = 0.3, 0.1
 RELEVANCE_MIN, OVERRIDE_MIN, CRITICAL_MIN = 0.4, 0.6, 0.5
 
@@ -139,16 +138,15 @@ def _fit(rows: list[Row], names: list[str], target: str, c: float) -> Linear:
 
 
 def train(rows: list[Row]) -> EvidenceModel:
-    """Relevance from the real set when there is one; signal from every relevant pair, weighted."""
+    """Relevance from every candidate pair, signal from every relevant one, the own sets weighted less."""
     names = sorted(rows[0].features)
     # The kind of commitment is a prior over how often a kind is reported on, not evidence that this
     # report is about it: relevance does without it (it stays in the signal model, where it changes
     # what a cue means).
     relevance_names = [n for n in names if not n.startswith("mode_")]
-    rel_rows = rows if OWN_RELEVANCE else ([r for r in rows if r.real] or rows)
     signal_rows = [r for r in rows if r.relevant and r.signal]
     return EvidenceModel(
-        relevance=_fit(rel_rows, relevance_names, "relevance", RELEVANCE_C),
+        relevance=_fit(rows, relevance_names, "relevance", RELEVANCE_C),
         signal=_fit(signal_rows, names, "signal", SIGNAL_C),
         relevance_min=RELEVANCE_MIN,
         critical_min=CRITICAL_MIN,
@@ -190,17 +188,19 @@ def cross_validate(rows: list[Row], folds: int) -> str:
                 verdict = model.judge(r.features, r.may_change)
                 if verdict.relevant:
                     predicted[r.report].append({"commitment": r.commitment, "signal": verdict.signal})
-    with tempfile.NamedTemporaryFile("w", suffix=".jsonl", delete=False) as out:
-        for doc in _jsonl(JUDGEMENT / "reports.jsonl"):
-            out.write(json.dumps({"id": doc["id"], "matches": predicted.get(doc["id"], [])}) + "\n")
-    score = [
-        sys.executable,
-        str(JUDGEMENT / "score.py"),
-        out.name,
-        "--items",
-        str(JUDGEMENT / "reports.jsonl"),
-    ]
-    return subprocess.run(score, capture_output=True, text=True, check=True).stdout
+    with tempfile.TemporaryDirectory() as tmp:
+        preds = Path(tmp) / "predictions.jsonl"
+        with preds.open("w", encoding="utf-8") as out:
+            for doc in _jsonl(JUDGEMENT / "reports.jsonl"):
+                out.write(json.dumps({"id": doc["id"], "matches": predicted.get(doc["id"], [])}) + "\n")
+        score = [
+            sys.executable,
+            str(JUDGEMENT / "score.py"),
+            str(preds),
+            "--items",
+            str(JUDGEMENT / "reports.jsonl"),
+        ]
+        return subprocess.run(score, capture_output=True, text=True, check=True).stdout
 
 
 def main(argv: list[str] | None = None) -> int:
