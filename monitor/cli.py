@@ -30,7 +30,7 @@ from monitor.config import (
     write_shipped_config,
 )
 from monitor.errors import ConfigError, NotAFeedError, TradeMonitorError
-from monitor.evidence import EvidenceEngine, Report, read_published
+from monitor.evidence import EvidenceEngine, Report, published_precision, read_published
 from monitor.store import Store, as_utc, default_db_url, make_engine, redact_db_url, utcnow
 from monitor.tracking import UNVERIFIED
 
@@ -175,6 +175,7 @@ def cmd_match(args: argparse.Namespace) -> int:
             summary=str(doc.get("summary") or ""),
             published=published,
             date_unreadable=unreadable,
+            precision=published_precision(doc.get("published")),
             link=str(doc.get("link") or ""),
             source=str(doc.get("source") or ""),
             # a link on a configured government domain is official; otherwise the engine judges by name

@@ -72,7 +72,7 @@ from monitor.evidence.text import (
     normalise,
     split_sentences,
 )
-from monitor.evidence.types import Explanation, Match, Quantity, Report, read_published
+from monitor.evidence.types import Explanation, Match, Quantity, Report, published_precision, read_published
 from monitor.evidence.vocabulary import strip_aggregator_suffix
 
 __all__ = [
@@ -91,6 +91,7 @@ __all__ = [
     "format_explanations",
     "load_labelled",
     "normalise",
+    "published_precision",
     "read_published",
     "score_reports",
     "split_sentences",

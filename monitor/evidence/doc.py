@@ -66,6 +66,9 @@ class _Doc:
     published: dt.date | None
     report: Report
     compounds: list[tuple[int, int]] = field(default_factory=list)
+    # The day the report speaks from, for tense against the dates it gives: ``published`` itself, except
+    # for a reduced-precision date (`text.reading_day`). Eligibility always uses ``published``.
+    read_on: dt.date | None = None
 
     def sentence(self, i: int) -> str:
         a, b = self.spans[i]

@@ -26,6 +26,7 @@ from monitor.evidence.text import (
     _term_key,
     extract_quantities,
     normalise,
+    reading_day,
     split_sentences,
 )
 from monitor.evidence.types import (
@@ -201,7 +202,11 @@ class EvidenceEngine:
                 hits[si].setdefault(key, []).append(_Hit(start, end + 1, key))
         published = report.published.date() if report.published is not None else None
         compounds = [m.span() for m in self.parties.compound.finditer(text)]
-        return _Doc(text, low, all_spans, starts, title_end, hits, published, report, compounds)
+        read_on = published
+        if published is not None and report.precision != "day":
+            first = published.replace(day=1) if report.precision == "month" else published.replace(1, 1)
+            read_on = reading_day(text, first, published)
+        return _Doc(text, low, all_spans, starts, title_end, hits, published, report, compounds, read_on)
 
     # -- relevance
 

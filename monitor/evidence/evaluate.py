@@ -16,6 +16,7 @@ from monitor.evidence.engine import (
 from monitor.evidence.types import (
     Explanation,
     Report,
+    published_precision,
     read_published,
 )
 
@@ -97,6 +98,7 @@ def load_labelled(path: str | Path) -> list[LabelledReport]:
         rep = Report(
             str(row["id"]), row.get("title", ""), row.get("summary", ""), _parse_dt(row.get("published")),
             row.get("link", ""), row.get("source", ""),
+            precision=published_precision(row.get("published")),
         )  # fmt: skip
         out.append(
             LabelledReport(rep, cast(dict[str, Signal], labels), row.get("split", "dev"), row.get("note", ""))

@@ -180,7 +180,7 @@ def _time_features(ctx: PairContext, out: dict[str, float]) -> None:
     """How the report's date sits against the commitment's: coverage of the announcement states terms,
     news after the effective date can report implementation, news after the due date can report a miss."""
     c = ctx.compiled.commitment
-    published = ctx.doc.published
+    published = ctx.doc.read_on
     since = _days(published, c.announced)
     out["announcement_window"] = float(since is not None and since <= 2)
     out["first_fortnight"] = float(since is not None and 2 < since <= 14)
@@ -190,12 +190,13 @@ def _time_features(ctx: PairContext, out: dict[str, float]) -> None:
     to_due = _days(published, c.due)
     out["after_due"] = float(to_due is not None and to_due > 0)
     out["official"] = float(ctx.official)
+    out["day_unknown"] = float(ctx.doc.report.precision != "day")
 
 
 def _date_features(ctx: PairContext, sents: list[int], out: dict[str, float]) -> None:
     """Dates beside the subject: one after the publication day is a schedule, one before the commitment
     was made is history; neither is the report's own news."""
-    published = ctx.doc.published
+    published = ctx.doc.read_on
     announced = ctx.compiled.commitment.announced
     ahead = history = 0
     for s in sents:

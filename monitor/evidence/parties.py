@@ -97,7 +97,8 @@ class Parties:
             re.compile(
                 rf"\b(?:{_either([lead for p in ps.values() for lead in p.leaders])}|president|leader)\b"
                 r"[^.;]{0,40}\b(?:says?|said|told|tells|revealed|reveals|touts?|touted|hails?|hailed|claims?|"
-                r"claimed)\b",
+                r"claimed|(?:re)?confirm(?:s|ed)?|reaffirm(?:s|ed)?|repeat(?:s|ed)?|reiterat(?:es|ed)|wrote|"
+                r"writes|posted|posts|insist(?:s|ed)?|predict(?:s|ed)?)\b",
                 re.I,
             ),
         )

@@ -42,11 +42,15 @@ from monitor.evidence.vocabulary import (
     _COMMENTARY_TITLE,
     _DENIAL,
     _FUTURE,
+    _IMMEDIATE,
     _NEG,
     _PARTIAL,
     _RESTATE,
     _SAID,
     _SPEC,
+    _STOPPED_BY,
+    _TERMS_DOCUMENT,
+    _YEAR_ONLY,
     _clause_of,
     _Cue,
     clause_spans,
@@ -109,7 +113,7 @@ class Sentence:
         text = raw.strip()
         s = cls(cc, doc, unit, official, parties, text, alias_pos, clause_spans(text))
         s.quantity = g.target_quantity(cc, text)
-        if s.quantity is not None and not g.in_period(cc, text, doc.published):
+        if s.quantity is not None and not g.in_period(cc, text, doc.read_on):
             s.notes.append("the quantity is dated before the commitment's period: not evidence for it")
             s.quantity = None
         return s
@@ -120,7 +124,9 @@ class Sentence:
 
     @property
     def published(self) -> dt.date | None:
-        return self.doc.published
+        """The day the report speaks from (`_Doc.read_on`): what "later", "overdue" and "before the
+        effective date" are measured against."""
+        return self.doc.read_on
 
     @property
     def mode(self) -> str:
@@ -242,6 +248,12 @@ def initial_gerund_is_a_noun(s: Sentence, cue: _Cue, m: re.Match[str]) -> bool:
     return m.start() == 0 and bool(re.match(r"\w+ing\b", m.group(0))) and not (s.official and s.is_title)
 
 
+def stopped_reversal(s: Sentence, cue: _Cue, m: re.Match[str]) -> bool:
+    """ "Suspending reciprocal increases", "halted the planned hike": a reversal that is the object of a
+    verb that stops it did not happen; the sentence reports the opposite."""
+    return cue.signal == "broken" and bool(_STOPPED_BY.search(s.text[max(0, m.start() - 60) : m.start()]))
+
+
 CUE_FILTERS: tuple[Callable[[Sentence, _Cue, re.Match[str]], bool], ...] = (
     official_title_only,
     gerund_after_preposition,
@@ -249,6 +261,7 @@ CUE_FILTERS: tuple[Callable[[Sentence, _Cue, re.Match[str]], bool], ...] = (
     base_form_without_modal,
     participle_as_adjective,
     initial_gerund_is_a_noun,
+    stopped_reversal,
 )
 
 
@@ -382,13 +395,13 @@ def scheduled_lapse(c: CueHit, v: Verdict) -> Verdict | None:
 
 
 def leaders_plan(c: CueHit, v: Verdict) -> Verdict | None:
-    """ "Trump says he'll cut tariffs on China": a leader restating the promise, with no date set and no
-    official act. A scheduled step ("will fall to 10% from November 10") or an agency's decision
-    ("Commerce to pause the rule") stays progress."""
+    """ "Trump says he'll cut tariffs on China", "he will travel to Beijing in April": a leader restating
+    the promise, with no day set and no official act. A scheduled step ("will fall to 10% from November
+    10") or an agency's decision ("Commerce to pause the rule") stays progress."""
     if (
         c.modal.fut is None
         or v.signal not in ("fulfilled", "progress")
-        or c.dates
+        or any(d.day for d in c.dates)
         or c.s.official
         or c.cue.kind == "official"
         or not c.s.parties.leader_says.search(c.s.text[: c.m.start()])
@@ -497,9 +510,12 @@ def fulfilment_dated_later(c: CueHit, v: Verdict) -> Verdict | None:
 
 
 def before_effective_date(c: CueHit, v: Verdict) -> Verdict | None:
-    """A measure reported as in force before its effective date is only scheduled: progress."""
+    """A measure reported as in force before its effective date is only scheduled: progress. Unless the
+    report says it applies at once ("with immediate effect"): a party may act before the date agreed."""
     eff, pub = c.s.cc.commitment.effective, c.s.published
     if v.signal != "fulfilled" or not (eff and pub and pub < eff) or c.s.mode in ("purchase", "visit"):
+        return None
+    if _IMMEDIATE.search(c.s.doc.text):
         return None
     return v.to("progress", 0.65, f"published before the effective date {eff}: progress")
 
@@ -514,6 +530,7 @@ def kept_beyond_the_end(c: CueHit, v: Verdict) -> Verdict | None:
         for d in c.dates
         if d.start > c.m.start()
         and d.date > ends + dt.timedelta(days=30)
+        and not (_YEAR_ONLY.fullmatch(d.text) and d.date.year == ends.year)  # "through 2026" is no later
         and re.search(
             r"\b(until|through|till|to|into)\s+(?:the\s+)?(?:end of\s+)?$", c.s.text[: d.start], re.I
         )
@@ -721,6 +738,18 @@ def announcement_coverage(s: Sentence, v: Verdict) -> Verdict | None:
     return v.to("mention", min(v.confidence, 0.55), note)
 
 
+def terms_document(s: Sentence, v: Verdict) -> Verdict | None:
+    """ "The White House fact sheet says China will halt shipments": what a statement of the terms says
+    will happen is the promise, not a step; the step is the order signed or the measure in force."""
+    if v.signal not in ("progress", "fulfilled") or not _FUTURE.search(s.text):
+        return None
+    cited = _TERMS_DOCUMENT.search(s.text)
+    if cited is None:
+        return None
+    note = f"the terms as a document states them ({cited.group(0)!r})"
+    return v.to("mention", min(v.confidence, 0.5), note)
+
+
 def official_source(s: Sentence, v: Verdict) -> Verdict | None:
     """A government source is the most reliable witness of its own acts."""
     if v.signal == "mention" or not s.official:
@@ -757,6 +786,7 @@ SENTENCE_RULES: Stage[Sentence] = (
     quantity_reaches_target,
     quantity_is_progress,
     announcement_coverage,
+    terms_document,
     (official_source, attributed_to_officials),
     commentary,
     headline_less_sure,

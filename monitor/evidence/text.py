@@ -6,7 +6,7 @@ import calendar
 import datetime as dt
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from monitor.evidence.types import (
     Quantity,
@@ -101,6 +101,7 @@ class _DateHit:
     start: int
     date: dt.date
     text: str
+    day: bool = False  # a day of the month is written: "13 May" sets a date, "in April" is a plan
 
 
 _PAST_CUE = re.compile(
@@ -121,9 +122,9 @@ def _past_dates(dates: list[_DateHit], cue: str, published: dt.date | None) -> l
     for d in dates:
         if d.date > published and not _YEAR.search(d.text):
             try:
-                d = _DateHit(d.start, d.date.replace(year=d.date.year - 1), d.text)
+                d = replace(d, date=d.date.replace(year=d.date.year - 1))
             except ValueError:  # 29 February
-                d = _DateHit(d.start, d.date - dt.timedelta(days=365), d.text)
+                d = replace(d, date=d.date - dt.timedelta(days=365))
         out.append(d)
     return out
 
@@ -171,7 +172,7 @@ def find_dates(sentence: str, published: dt.date | None) -> list[_DateHit]:
             d = 15
         else:
             d = 1
-        out.append(_DateHit(m.start(), dt.date(y, month, d), m.group(0)))
+        out.append(_DateHit(m.start(), dt.date(y, month, d), m.group(0), bool(day1 or day2)))
     for m in _BARE_YEAR.finditer(sentence):
         y = int(m.group(2))
         late = m.group(1).lower() in ("by", "until", "through", "before", "till")
@@ -193,6 +194,26 @@ def find_dates(sentence: str, published: dt.date | None) -> list[_DateHit]:
                 )
             )
     return sorted(out, key=lambda h: h.start)
+
+
+_LOOKS_AHEAD = re.compile(
+    r"\b(?:from|until|through|till|by|effective|starting|beginning|before|to|expires?|ends?|runs? out|"
+    r"as of|on or after)\s+(?:on\s+)?$",
+    re.I,
+)
+
+
+def reading_day(text: str, first: dt.date, last: dt.date) -> dt.date:
+    """The day a report of reduced precision (somewhere between ``first`` and ``last``) speaks from: the
+    latest day it dates an event to in that period ("the order released on 4 November"), not a day it
+    looks ahead to ("with effect from 10 November"). With no such day, the period's last day, as for
+    eligibility: the report can be no later than that."""
+    seen = [
+        d.date
+        for d in find_dates(text, last)
+        if d.day and first <= d.date <= last and not _LOOKS_AHEAD.search(text[max(0, d.start - 24) : d.start])
+    ]
+    return max(seen, default=last)
 
 
 # --- quantities ---------------------------------------------------------------------------------------

@@ -31,14 +31,14 @@ from monitor.config import load_config
 from monitor.evidence.engine import EvidenceEngine
 from monitor.evidence.features import pair_features
 from monitor.evidence.model import EvidenceModel, Linear
-from monitor.evidence.types import Report, read_published
+from monitor.evidence.types import Report, published_precision, read_published
 
 ROOT = Path(__file__).resolve().parents[2]
 JUDGEMENT = ROOT.parent / "shared" / "judgement"
 OWN_SETS = ("labelled.jsonl", "labelled_blind.jsonl", "labelled_fresh.jsonl")
 OWN_WEIGHT = 0.3
 RELEVANCE_C, SIGNAL_C = 0.3, 0.1
-RELEVANCE_MIN, OVERRIDE_MIN, CRITICAL_MIN = 0.4, 0.6, 0.5
+RELEVANCE_MIN, OVERRIDE_MIN, CRITICAL_MIN = 0.4, 0.6, 0.6
 
 
 @dataclass
@@ -65,6 +65,7 @@ def _report(doc: dict[str, Any]) -> Report | None:
         published=published,
         link=str(doc.get("link") or ""),
         source=str(doc.get("source") or ""),
+        precision=published_precision(doc.get("published")),
     )
 
 

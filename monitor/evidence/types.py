@@ -27,6 +27,9 @@ class Report:
     official: bool | None = None
     # The report carried a date that does not parse: it is never "unknown, so allowed" as evidence.
     date_unreadable: bool = False
+    # How much of ``published`` the source gave: "day", or "month"/"year" for a reduced-precision date,
+    # which ``published`` holds as the period's last day (see `read_published`).
+    precision: str = "day"
 
 
 def read_published(value: object) -> dt.datetime | None:
@@ -51,6 +54,14 @@ def read_published(value: object) -> dt.datetime | None:
     except ValueError:
         raise ValueError(f"publication date {value!r} is not ISO 8601") from None
     return when if when.tzinfo else when.replace(tzinfo=dt.UTC)
+
+
+def published_precision(value: object) -> str:
+    """ "month" for ``2025-11``, "year" for ``2025``, else "day": a reduced-precision date says only that
+    the report falls somewhere in its period, which matters when reading its tense against other dates."""
+    if isinstance(value, str) and (m := re.fullmatch(r"\d{4}(-\d{2})?", value.strip())):
+        return "month" if m.group(1) else "year"
+    return "day"
 
 
 @dataclass(frozen=True)

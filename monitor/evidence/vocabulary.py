@@ -167,6 +167,15 @@ _COMMON = _COMMON + _cues(
     ),
 )
 
+# A reversal that is itself stopped is none: "suspending reciprocal increases", "pausing the planned
+# hike", "averted a doubling". The verbs that stop what follows them (a few words before the cue).
+_STOPPED_BY = re.compile(
+    r"\b(?:suspend|paus|halt|freez|froze|delay|postpon|avert|avoid|prevent|forgo|shelv|block|"
+    r"hold(?:s|ing)? off|held off|put(?:s|ting)? off|stav)\w*(?:\s+(?:the|a|an|any|its|their|further|"
+    r"planned|scheduled|threatened|reciprocal|tariff|\w+-\w+))*\s+$",
+    re.I,
+)
+
 _MODE_CUES: dict[str, tuple[_Cue, ...]] = {
     "suspension": _cues(
         (
@@ -478,6 +487,22 @@ _RESTATE = re.compile(
     r"agreement to|under the (?:deal|agreement|truce))\b",
     re.I,
 )
+# A document that states the terms (a fact sheet, a readout, the deal's text): what it says will happen
+# is the promise restated, however concrete it sounds ("the fact sheet says China will halt shipments").
+_TERMS_DOCUMENT = re.compile(
+    r"\b(fact ?sheets?|readouts?|joint statements?|(?:terms|text) of the (?:deal|agreement|arrangement)|"
+    r"(?:deal|agreement|arrangement|framework|consensus) (?:says|said|states|stated|includes|included|"
+    r"calls for|called for|provides|provided|lists|listed|spells out|spelled out|sets out|set out|"
+    r"envisages|foresees))\b",
+    re.I,
+)
+# A step that applies at once, whatever date the deal set for it.
+_IMMEDIATE = re.compile(
+    r"\b(with immediate effect|effective immediately|takes? effect immediately|immediately effective|"
+    r"with effect from today|from today|as of today)\b",
+    re.I,
+)
+_YEAR_ONLY = re.compile(r"(?:19|20)\d\d")  # a date written as a bare year
 _CLAUSE_BREAK = re.compile(
     r"[;:]|,\s*(?:but|while|whereas|although|though)\b|\b(?:but|while|whereas|although)\b", re.I
 )
