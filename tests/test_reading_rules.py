@@ -23,9 +23,7 @@ def rules() -> EvidenceEngine:
 def read(engine: EvidenceEngine, title: str, summary: str, published: str) -> dict[str, tuple[str, str]]:
     """Signal and the reasons' text per matched commitment, for a report dated as a feed would date it
     (``published`` may be of reduced precision, as `match` accepts)."""
-    report = Report(
-        "t", title, summary, read_published(published), precision=published_precision(published)
-    )
+    report = Report("t", title, summary, read_published(published), precision=published_precision(published))
     return {
         e.commitment: (e.match.signal, " ".join(e.reasons))
         for e in engine.explain(report)
@@ -142,3 +140,27 @@ def test_a_month_only_report_of_a_scheduled_cut_is_progress(rules: EvidenceEngin
     assert read(rules, title, summary, "2025-11")["us-fentanyl-tariff-cut"][0] == "progress"
     assert read(rules, title, summary, "2025-11-20")["us-fentanyl-tariff-cut"][0] == "fulfilled"
     assert published_precision("2025-11") == "month" and published_precision("2025-11-20") == "day"
+
+
+def test_an_order_extending_a_kept_suspension_is_a_step_until_it_applies(rules: EvidenceEngine) -> None:
+    signed = read(
+        rules,
+        "Trump signs tariff orders",
+        "An executive order signed on Tuesday is extending the suspension of the higher reciprocal tariff "
+        "on Chinese goods until 10 November 2026.",
+        "2025-11-05",
+    )
+    assert signed["us-reciprocal-tariff-truce"][0] == "progress"
+    # a promise that is itself an extension is kept by the decision, before the old expiry date too
+    extended = read(
+        rules,
+        "USTR extends China exclusions",
+        "USTR extended the 178 Section 301 exclusions on Chinese products until 10 November 2026.",
+        "2025-11-26",
+    )
+    assert extended["us-301-exclusions-extension"][0] == "fulfilled"
+
+
+def test_an_ordinal_day_dates_a_month_only_report() -> None:
+    text = "The orders were issued on the 4th; they apply from 10 November."
+    assert reading_day(text, dt.date(2025, 11, 1), dt.date(2025, 11, 30)) == dt.date(2025, 11, 4)

@@ -47,6 +47,13 @@ class _Compiled:
     own_party: frozenset[str] = frozenset()
     party: str | None = None  # the configured party the commitment's ``party`` names
 
+    @property
+    def is_extension(self) -> bool:
+        """The promise is itself an extension ("US extends 178 exclusions"): making it keeps it, whenever
+        it applies from; a suspension that is merely kept ("keeps the tariff suspended") is kept once in
+        force."""
+        return "extend" in self.commitment.title.lower()
+
 
 @dataclass
 class _Hit:

@@ -233,8 +233,8 @@ def pair_features(ctx: PairContext) -> dict[str, float]:
         out[f"mode_{m}"] = float(ctx.compiled.mode == m)
     # A commitment that is itself an extension is kept by the extension being made (the spec's rule):
     # the one interaction the linear model cannot build from its parts.
-    is_extension = "extend" in ctx.compiled.commitment.title.lower()
-    out["extension_made"] = float(is_extension and (out["cue_extended"] > 0 or out["read_fulfilled"] > 0))
+    made = out["cue_extended"] > 0 or out["read_fulfilled"] > 0
+    out["extension_made"] = float(ctx.compiled.is_extension and made)
     # The deal's everyday name ("the trade truce") is only a naming, unless something happens to it.
     status_cue = any(out[f"cue_{s}"] > 0 for s in SIGNALS if s != "mention")
     out["generic_with_status_cue"] = float(out["alias_generic_only"] > 0 and status_cue)

@@ -575,7 +575,8 @@ def extension_is_the_promise(c: CueHit, v: Verdict) -> Verdict | None:
     ):
         return None
     note = "the extension is the promise itself: fulfilled"
-    if c.modal.fut:  # the decision to extend is the fulfilment, whenever it applies from
+    eff = c.s.cc.commitment.effective
+    if c.modal.fut or (not c.s.cc.is_extension and eff and pub and pub < eff):  # applies later: a step
         return v.to("progress", 0.7, note)
     return v.to("fulfilled", v.confidence, note)
 

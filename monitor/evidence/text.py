@@ -196,6 +196,7 @@ def find_dates(sentence: str, published: dt.date | None) -> list[_DateHit]:
     return sorted(out, key=lambda h: h.start)
 
 
+_ORDINAL_DAY = re.compile(r"\bon the (\d{1,2})(?:st|nd|rd|th)\b", re.I)
 _LOOKS_AHEAD = re.compile(
     r"\b(?:from|until|through|till|by|effective|starting|beginning|before|to|expires?|ends?|runs? out|"
     r"as of|on or after)\s+(?:on\s+)?$",
@@ -213,6 +214,10 @@ def reading_day(text: str, first: dt.date, last: dt.date) -> dt.date:
         for d in find_dates(text, last)
         if d.day and first <= d.date <= last and not _LOOKS_AHEAD.search(text[max(0, d.start - 24) : d.start])
     ]
+    if first.month == last.month:  # "on the 4th": a day of the report's own month
+        for m in _ORDINAL_DAY.finditer(text):
+            if int(m.group(1)) <= last.day:
+                seen.append(first.replace(day=int(m.group(1))))
     return max(seen, default=last)
 
 

@@ -212,7 +212,14 @@ _MODE_CUES: dict[str, tuple[_Cue, ...]] = {
             0.75,
             "tensed",
         ),
-        (r"\b((?:issu|grant|approv)(?:ed|es|ing|s) (?:\w+ ){0,3}licen[cs]es)\b", "progress", 0.65),
+        (  # some licences or exemptions granted: a partial step ("magnet makers received licences")
+            r"\b((?:issu|grant|approv|receiv|obtain|secur|award)(?:ed|es|ing|s)? (?:\S+ ){0,4}?"
+            r"(?:licen[cs]es|permits|exemptions|waivers)|"
+            r"(?:won|wins|win) (?:\S+ ){0,4}?(?:licen[cs]es|permits|exemptions|waivers)|"
+            r"approved (?:\S+ ){0,3}applications)\b",
+            "progress",
+            0.65,
+        ),
         (  # delaying a measure is suspending it ("Xi delays rare earth curbs")
             rf"\b((?:delay(?:s|ed|ing)?|postpon(?:es|ed|ing)|defer(?:s|red|ring)?) (?:the |its |their )?"
             rf"(?:\S+ ){{0,3}}{_MEASURE_NOUNS})\b",
@@ -439,6 +446,17 @@ _MODE_CUES: dict[str, tuple[_Cue, ...]] = {
             r"arrive))\b",
             "progress",
             0.7,
+        ),
+        (  # the dates set ("due in China on 31 March", "the trip will run from ..."), or the leader leaving
+            r"\b((?:is|was|are) due (?:in|to arrive in|to visit|to travel to) |"
+            r"(?:visit|trip|stay|summit) (?:\S+ ){0,3}?(?:will )?(?:runs?|lasts?|take place|takes place) "
+            r"(?:from|on|between)|"
+            r"(?:heads|headed|heading|flew|flies|flying|set off|sets off|departed|departs|left) "
+            r"(?:\S+ ){0,3}?(?:to|for) (?:Beijing|Washington|China|the United States|the US|the U\.S\.)|"
+            r"bound for|en route to|on (?:his|her) way to)",
+            "progress",
+            0.7,
+            "tensed",
         ),
         (
             r"\b(will not (?:visit|travel|go)|won't (?:visit|travel|go)|no longer (?:plans|going|visit))\b",
