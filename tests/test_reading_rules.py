@@ -164,3 +164,34 @@ def test_an_order_extending_a_kept_suspension_is_a_step_until_it_applies(rules: 
 def test_an_ordinal_day_dates_a_month_only_report() -> None:
     text = "The orders were issued on the 4th; they apply from 10 November."
     assert reading_day(text, dt.date(2025, 11, 1), dt.date(2025, 11, 30)) == dt.date(2025, 11, 4)
+
+
+def test_since_a_month_is_the_last_such_month() -> None:
+    from monitor.evidence import find_dates
+
+    hits = find_dates("retaliatory tariffs announced since 4 March", dt.date(2025, 11, 4))
+    assert [h.date for h in hits] == [dt.date(2025, 3, 4)]
+    ahead = find_dates("the tariffs fall on 4 March", dt.date(2025, 11, 4))
+    assert [h.date for h in ahead] == [dt.date(2026, 3, 4)]
+
+
+def test_agreeing_to_a_step_restates_the_promise(rules: EvidenceEngine) -> None:
+    agreed = read(
+        rules,
+        "US and China agree to pause each other's port fees for a year",
+        "The two sides reached the arrangement during the leaders' meeting.",
+        "2025-11-04",
+    )
+    assert agreed["cn-port-fees-suspension"][0] == "mention"
+    assert "restated_promise" in agreed["cn-port-fees-suspension"][1]
+
+
+def test_a_headline_naming_the_fact_sheet_covers_the_report(rules: EvidenceEngine) -> None:
+    summary = (
+        "The White House said on 3 November that the US will suspend the Section 301 port fees on "
+        "Chinese ships for one year from 10 November."
+    )
+    sheet = read(rules, "Fact sheet confirms the pause of US port fees", summary, "2025-11-04")
+    assert sheet["us-port-fees-suspension"][0] == "mention"
+    news = read(rules, "USTR sets the pause of US port fees", summary, "2025-11-04")
+    assert news["us-port-fees-suspension"][0] == "progress"

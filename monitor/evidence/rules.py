@@ -741,10 +741,12 @@ def announcement_coverage(s: Sentence, v: Verdict) -> Verdict | None:
 
 def terms_document(s: Sentence, v: Verdict) -> Verdict | None:
     """ "The White House fact sheet says China will halt shipments": what a statement of the terms says
-    will happen is the promise, not a step; the step is the order signed or the measure in force."""
+    will happen is the promise, not a step; the step is the order signed or the measure in force. A
+    headline that names the document ("Fact sheet confirms ...") says where the whole report comes from."""
     if v.signal not in ("progress", "fulfilled") or not _FUTURE.search(s.text):
         return None
-    cited = _TERMS_DOCUMENT.search(s.text)
+    title = s.doc.sentence(0) if s.doc.title_end > 0 else ""
+    cited = _TERMS_DOCUMENT.search(s.text) or _TERMS_DOCUMENT.search(title)
     if cited is None:
         return None
     note = f"the terms as a document states them ({cited.group(0)!r})"

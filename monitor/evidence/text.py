@@ -158,6 +158,8 @@ def find_dates(sentence: str, published: dt.date | None) -> list[_DateHit]:
             continue  # "its March tariffs": a name for a measure, not a date
         if year:
             y = int(year)
+        elif _SINCE.search(sentence[max(0, m.start() - 12) : m.start()]):  # "since 4 March": the last one
+            y = ref.year if month <= ref.month else ref.year - 1
         else:  # the nearest such month: "in December" read in January is the last one, "in April" the next
             y = min(
                 (ref.year - 1, ref.year, ref.year + 1),
@@ -196,6 +198,7 @@ def find_dates(sentence: str, published: dt.date | None) -> list[_DateHit]:
     return sorted(out, key=lambda h: h.start)
 
 
+_SINCE = re.compile(r"\b(?:since|as early as|as long ago as)\s+(?:on\s+)?$", re.I)
 _ORDINAL_DAY = re.compile(r"\bon the (\d{1,2})(?:st|nd|rd|th)\b", re.I)
 _LOOKS_AHEAD = re.compile(
     r"\b(?:from|until|through|till|by|effective|starting|beginning|before|to|expires?|ends?|runs? out|"

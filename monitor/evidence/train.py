@@ -38,7 +38,7 @@ JUDGEMENT = ROOT.parent / "shared" / "judgement"
 OWN_SETS = ("labelled.jsonl", "labelled_blind.jsonl", "labelled_fresh.jsonl")
 OWN_WEIGHT = 0.3
 RELEVANCE_C, SIGNAL_C = 0.3, 0.1
-RELEVANCE_MIN, OVERRIDE_MIN, CRITICAL_MIN = 0.4, 0.6, 0.6
+RELEVANCE_MIN, OVERRIDE_MIN, CRITICAL_MIN = 0.4, 0.6, 0.65
 
 
 @dataclass

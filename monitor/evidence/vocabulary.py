@@ -500,7 +500,8 @@ _FUTURE = re.compile(
     re.I,
 )
 _RESTATE = re.compile(
-    r"\b(agreed|agrees|pledged|pledges|promised|promises|committed|commits|vowed|vows|undertook|undertakes|"
+    r"\b(agreed|agrees|agree to|pledged|pledges|promised|promises|committed|commits|vowed|vows|undertook|"
+    r"undertakes|"
     r"invitation|invited|invites|deal (?:calls|called) for|commitment to|pledge to|promise to|"
     r"agreement to|under the (?:deal|agreement|truce))\b",
     re.I,
