@@ -8,7 +8,8 @@ monitor.evidence.train`` from the labelled sets and stored in ``model.json`` bes
 daemon needs no learning library and the same file always gives the same answers.
 
 A status-changing signal (fulfilled, delayed, broken, extended) is what users act on, so the model only
-gives one when its probability clears ``critical_min``; otherwise the best of mention and progress wins.
+gives one when its probability clears ``critical_min`` (``delayed_min`` for a delay, which users miss at
+a cost); otherwise the best of mention and progress wins.
 """
 
 from __future__ import annotations
@@ -124,6 +125,9 @@ class EvidenceModel:
     signal: Linear
     relevance_min: float
     critical_min: float
+    # A missed "delayed" costs users as much as a wrong "fulfilled" (a deadline slipping unseen), so a
+    # delay needs a lower probability than the other status-changing signals.
+    delayed_min: float
     # Overruling the rules (a pair they did not match) needs a surer model than agreeing with them.
     override_min: float
 
@@ -134,7 +138,8 @@ class EvidenceModel:
         needed = self.relevance_min if features.get("rule_match") else self.override_min
         probs = dict(zip(self.signal.classes, _softmax(self.signal.scores(features)), strict=True))
         signal = max(probs, key=lambda s: probs[s])
-        if signal in CRITICAL and (probs[signal] < self.critical_min or not may_change):
+        floor = self.delayed_min if signal == "delayed" else self.critical_min
+        if signal in CRITICAL and (probs[signal] < floor or not may_change):
             signal = max((s for s in probs if s not in CRITICAL), key=lambda s: probs[s])
         row = self.signal.classes.index(signal)
         return Verdict(
@@ -155,6 +160,7 @@ class EvidenceModel:
             signal=Linear.from_json(data["signal"]),
             relevance_min=float(data["relevance_min"]),
             critical_min=float(data["critical_min"]),
+            delayed_min=float(data["delayed_min"]),
             override_min=float(data["override_min"]),
         )
 

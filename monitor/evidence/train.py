@@ -38,7 +38,7 @@ JUDGEMENT = ROOT.parent / "shared" / "judgement"
 OWN_SETS = ("labelled.jsonl", "labelled_blind.jsonl", "labelled_fresh.jsonl")
 OWN_WEIGHT = 0.3
 RELEVANCE_C, SIGNAL_C = 0.3, 0.1
-RELEVANCE_MIN, OVERRIDE_MIN, CRITICAL_MIN = 0.4, 0.6, 0.65
+RELEVANCE_MIN, OVERRIDE_MIN, CRITICAL_MIN, DELAYED_MIN = 0.4, 0.6, 0.65, 0.5
 
 
 @dataclass
@@ -151,6 +151,7 @@ def train(rows: list[Row]) -> EvidenceModel:
         signal=_fit(signal_rows, names, "signal", SIGNAL_C),
         relevance_min=RELEVANCE_MIN,
         critical_min=CRITICAL_MIN,
+        delayed_min=DELAYED_MIN,
         override_min=OVERRIDE_MIN,
     )
 
@@ -172,6 +173,7 @@ def to_json(model: EvidenceModel) -> str:
         "signal": _linear_json(model.signal),
         "relevance_min": model.relevance_min,
         "critical_min": model.critical_min,
+        "delayed_min": model.delayed_min,
         "override_min": model.override_min,
     }
     return json.dumps(data, indent=1) + "\n"
