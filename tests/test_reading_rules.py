@@ -10,6 +10,8 @@ import pytest
 
 from monitor.config import load_config
 from monitor.evidence import EvidenceEngine, Report, published_precision, read_published
+from monitor.evidence.features import pair_features
+from monitor.evidence.model import shipped_model
 from monitor.evidence.text import reading_day
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -195,3 +197,24 @@ def test_a_headline_naming_the_fact_sheet_covers_the_report(rules: EvidenceEngin
     assert sheet["us-port-fees-suspension"][0] == "mention"
     news = read(rules, "USTR sets the pause of US port fees", summary, "2025-11-04")
     assert news["us-port-fees-suspension"][0] == "progress"
+
+
+def test_the_other_partys_act_never_changes_this_commitments_status(rules: EvidenceEngine) -> None:
+    """The US suspending *its* rule is not China suspending its controls: the pair reaches the learned
+    stage (the report may be about it) marked so that no status can change."""
+    report = Report(
+        "t",
+        "Critics fault the rule pause",
+        "The US suspended the affiliates rule for a year, which officials said was in exchange for "
+        "China's rare earth export controls.",
+        read_published("2025-11-12"),
+    )
+    pairs = {ctx.rule.commitment: ctx for ctx in rules.pair_contexts(report)}
+    assert pairs["cn-rare-earth-controls-suspension"].no_change
+    assert not pairs["us-affiliates-rule-suspension"].no_change
+    model = shipped_model()
+    assert model is not None
+    features = pair_features(pairs["cn-rare-earth-controls-suspension"])
+    features["rule_fulfilled"] = features["cue_fulfilled"] = 5.0  # as sure as the model can be made
+    assert model.judge(features, may_change=True).signal == "fulfilled"
+    assert model.judge(features, may_change=False).signal in ("mention", "progress")

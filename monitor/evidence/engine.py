@@ -41,7 +41,6 @@ from monitor.evidence.vocabulary import (
     _OPINION_TITLE,
     _TERMS_STATED,
     RULE_NO_CHANGE,
-    RULE_VETOES,
     strip_aggregator_suffix,
 )
 
@@ -457,15 +456,14 @@ class EvidenceEngine:
             apply_model(self.model, self._contexts(doc, exps, candidates), explain)
 
     def _contexts(self, doc: _Doc, exps: list[Explanation], candidates: int) -> list[PairContext]:
-        """What the model reads for each candidate. A report from before a commitment was made, and a
-        pair the rules vetoed (`RULE_VETOES`), stay out whatever the model would say."""
+        """What the model reads for each candidate. A report from before a commitment was made stays out
+        whatever the model would say; a pair whose every cue is the other party's act, or that another
+        pledge of the family fits better (`RULE_NO_CHANGE`), may be about it but changes no status."""
         official = self._official(doc.report)
         out = []
         for exp in exps:
             cc = self._compiled[self._index[exp.commitment]]
             if doc.published is not None and doc.published < cc.commitment.announced:
-                continue
-            if _gave_reason(exp, RULE_VETOES):
                 continue
             out.append(PairContext(doc, cc, exp, official, candidates, _gave_reason(exp, RULE_NO_CHANGE)))
         return out

@@ -239,4 +239,12 @@ def pair_features(ctx: PairContext) -> dict[str, float]:
     status_cue = any(out[f"cue_{s}"] > 0 for s in SIGNALS if s != "mention")
     out["generic_with_status_cue"] = float(out["alias_generic_only"] > 0 and status_cue)
     out["in_effect_after_effective"] = out["aspect_in_effect"] * (1.0 - out["before_effective"])
+    # The rules read "took effect" itself, on or after the effective date: the plainest fulfilment there is
+    rule = ctx.rule.match
+    out["rule_in_force"] = float(
+        rule is not None
+        and rule.signal == "fulfilled"
+        and bool(ASPECT_CUES["in_effect"].search(rule.cue))
+        and not out["before_effective"]
+    )
     return out

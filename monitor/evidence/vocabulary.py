@@ -656,13 +656,11 @@ WHY_NOT_MATCHED: dict[str, str] = {
     "opinion": "opinion piece",
     "other_party": "act of the other party",
 }
-# Reasons that stay final whatever the model would say: the rules know whose act a cue is, and a model
-# weighing word counts does not.
-RULE_VETOES: tuple[str, ...] = (WHY_NOT_MATCHED["other_party"],)
 # Reasons after which the model may still find the report about the commitment, but never a change of
-# its status: the rules found that another pledge of the family fits the dates and amounts better, so a
-# "target reached" belongs to that one.
-RULE_NO_CHANGE: tuple[str, ...] = (WHY_NOT_MATCHED["family"],)
+# its status: the rules found that another pledge of the family fits the dates and amounts better (a
+# "target reached" belongs to that one), or that every cue is the other party's act (the rules know whose
+# act a cue is; a model weighing word counts does not, though it can tell the report is about it).
+RULE_NO_CHANGE: tuple[str, ...] = (WHY_NOT_MATCHED["family"], WHY_NOT_MATCHED["other_party"])
 
 # Aspect of what a report states, in general English: a measure that has taken effect, an instrument
 # signed or published (a step, not yet the outcome), a schedule still ahead, and a recap of what was
